@@ -121,8 +121,10 @@ typedef void	 store_cb(void *arg, const char *val, size_t len, int err);
 enum store_err {
 	STORE_OK = 0,
 	STORE_NIL,		/* key absent */
-	STORE_DOWN,		/* not connected / connection lost */
-	STORE_TIMEOUT		/* command deadline passed */
+	STORE_DOWN,		/* not connected, connection lost, error */
+	STORE_TIMEOUT,		/* command deadline passed */
+	STORE_INVALID		/* reply of the wrong type, or a value longer
+				 * than ROUTE_MAX_RECORD */
 };
 /* Called for each invalidation message: the sandbox id, or "*" (flush),
  * and with id NULL after every (re)subscribe (flush all: we may have
@@ -139,6 +141,15 @@ void		 store_free(struct store *);
  */
 struct store_req *store_get_route(struct store *, const char *, store_cb *,
 		    void *);
+/*
+ * Any command, argv[0..argc) binary-safe, with the same deadline, cancel
+ * and callback rules as store_get_route().  The callback gets STORE_OK
+ * with a bulk string or status reply, or an integer reply as decimal text;
+ * STORE_NIL for a nil reply; STORE_DOWN for an error reply.
+ */
+struct store_req *store_command(struct store *, store_cb *, void *, int,
+		    const char **, const size_t *);
+/* Drop a request: its callback will not run.  Accepts NULL. */
 void		 store_cancel(struct store_req *);
 int		 store_connected(const struct store *);
 
@@ -174,5 +185,8 @@ struct routes_stats {
 	uint64_t	 store_gets, invalidations, flushes;
 };
 void		 routes_stats(const struct routes *, struct routes_stats *);
+/* Test hook: read "now" (ms, monotonic) through clock(arg). */
+void		 routes_set_clock(struct routes *, uint64_t (*)(void *),
+		    void *);
 
 #endif /* DB_ROUTING_H */
