@@ -1,0 +1,1385 @@
+/*
+ * session.c -- one client connection: a state machine that reads a request
+ * head, routes and authorises it, forwards it to the sandbox over a pooled
+ * or new upstream connection, streams both bodies with backpressure, and
+ * goes back for the next request (or becomes a WebSocket tunnel).
+ *
+ *   READ_HEAD -> ROUTE (async lookup) -> CONNECT -> FORWARD -> READ_HEAD
+ *                                                   FORWARD -> TUNNEL
+ *   any state -> CLOSING (flush a final reply) -> closed
+ *
+ * Ownership: the session owns its client bufferevent, its timer, the
+ * request head copy and parsed request, one route reference, the pending
+ * route lookup handle (cancelled on close) and the upstream connection
+ * while busy.  session_close() is the only teardown; after calling it a
+ * function returns -1 and touches nothing.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/common.h"
+#include "proxy/proxy.h"
+
+#define SESSION_MAX_1XX		16	/* interim responses per request */
+
+enum sess_state {
+	S_READ_HEAD = 1,
+	S_ROUTE,
+	S_CONNECT,
+	S_FORWARD,
+	S_TUNNEL,
+	S_CLOSING
+};
+
+enum body_mode {
+	BODY_NONE = 0,
+	BODY_LENGTH,
+	BODY_CHUNKED,
+	BODY_CLOSE		/* responses only: until upstream EOF */
+};
+
+struct session {
+	struct worker	*w;
+	const struct config *conf;
+	TAILQ_ENTRY(session) entry;
+	struct bufferevent *bev;		/* client; owned */
+	struct event	*timer;			/* head deadline, idle, tunnel */
+	char		 peer_ip[INET6_ADDRSTRLEN];
+	int		 peer_trusted;
+	int		 tls;
+	enum sess_state	 state;
+	int		 in_head;		/* first byte of a head seen */
+	size_t		 scanned;		/* head bytes seen at last try */
+	size_t		 hw;			/* buffer high watermark */
+
+	/* The request in flight. */
+	char		*head;			/* owned: head + rewrite space */
+	struct http1_request *req;		/* owned */
+	struct host_route hr;
+	struct authz_cred cred;
+	int		 auth_ours;		/* Authorization is ours */
+	struct routes_req *rreq;		/* pending lookup; cancel */
+	struct route	*route;			/* reference */
+	struct upkey	 key;
+	struct upconn	*up;			/* owned while busy */
+	int		 websocket;
+	int		 head_method;
+	int		 retried;
+	char		 reqid[32];
+	struct timespec	 t0;
+	uint64_t	 bytes_in, bytes_out;
+	int		 status;
+	char		 reason[64];
+
+	enum body_mode	 req_body;
+	uint64_t	 req_remain;
+	uint64_t	 req_total;
+	struct http1_chunked req_ch;
+	int		 req_done;
+	int		 client_eof;
+
+	int		 resp_started;		/* head sent to the client */
+	int		 resp_n1xx;
+	enum body_mode	 resp_in;
+	int		 resp_out_chunked;
+	uint64_t	 resp_remain;
+	struct http1_chunked resp_ch;
+	int		 resp_close;		/* close client afterwards */
+	int		 up_keepalive;		/* upstream allows reuse */
+	uint64_t	 resp_bytes;		/* from upstream, any */
+
+	/* Tunnel half-close state. */
+	int		 eof_client, eof_up;
+};
+
+static void	 session_readcb(struct bufferevent *, void *);
+static void	 session_writecb(struct bufferevent *, void *);
+static void	 session_eventcb(struct bufferevent *, short, void *);
+static void	 session_up_readcb(struct bufferevent *, void *);
+static void	 session_up_writecb(struct bufferevent *, void *);
+static void	 session_up_eventcb(struct bufferevent *, short, void *);
+static void	 session_timercb(evutil_socket_t, short, void *);
+static int	 session_read_head(struct session *);
+static int	 session_process(struct session *);
+static int	 session_routed(struct session *);
+static int	 session_send_head(struct session *);
+static int	 session_pump_request(struct session *);
+static int	 session_read_response(struct session *);
+static int	 session_pump_response(struct session *);
+static int	 session_response_done(struct session *);
+static int	 session_reply(struct session *, enum proxy_err,
+		    const char *);
+static int	 session_tunnel_start(struct session *);
+static int	 session_tunnel_relay(struct session *, int);
+
+static void
+session_tv(struct timeval *tv, uint64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+static void
+session_timer_set(struct session *s, uint64_t ms)
+{
+	struct timeval tv;
+
+	session_tv(&tv, ms);
+	evtimer_add(s->timer, &tv);
+}
+
+static uint64_t
+session_elapsed_ms(const struct session *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - s->t0.tv_sec) * 1000 +
+	    (uint64_t)((now.tv_nsec - s->t0.tv_nsec) / 1000000);
+}
+
+static void
+session_set_reason(struct session *s, const char *kind, const char *code)
+{
+	if (kind == NULL)
+		str_lcpy(s->reason, code, sizeof(s->reason));
+	else
+		snprintf(s->reason, sizeof(s->reason), "%s=%s", kind, code);
+}
+
+void
+session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
+    int tls)
+{
+	struct session *s;
+	int	 one = 1;
+
+	(void)salen;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return;
+	}
+	s->w = w;
+	s->conf = w->conf;
+	s->tls = tls;
+	s->hw = DB_MAX(w->conf->buffer_bytes, w->conf->max_header_bytes + 1);
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, s->peer_ip,
+		    sizeof(s->peer_ip));
+		s->peer_trusted = config_is_trusted(w->conf, AF_INET,
+		    &sin->sin_addr);
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, s->peer_ip,
+		    sizeof(s->peer_ip));
+		s->peer_trusted = config_is_trusted(w->conf, AF_INET6,
+		    &sin6->sin6_addr);
+	} else
+		str_lcpy(s->peer_ip, "-", sizeof(s->peer_ip));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(w->base, session_timercb, s);
+	if (s->bev == NULL || s->timer == NULL) {
+		if (s->bev == NULL)
+			close(fd);
+		if (s->bev != NULL)
+			bufferevent_free(s->bev);
+		if (s->timer != NULL)
+			event_free(s->timer);
+		free(s);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
+	w->stats.accepted++;
+	w->stats.active++;
+	s->state = S_READ_HEAD;
+	bufferevent_setcb(s->bev, session_readcb, session_writecb,
+	    session_eventcb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* The first head must arrive within the head timeout of accept. */
+	s->in_head = 1;
+	session_timer_set(s, s->conf->timeout_header_ms);
+}
+
+/* Forget the current request (keeps the connection). */
+static void
+session_request_clear(struct session *s)
+{
+	if (s->rreq != NULL) {
+		routes_cancel(s->rreq);
+		s->rreq = NULL;
+	}
+	if (s->route != NULL) {
+		route_unref(s->route);
+		s->route = NULL;
+	}
+	if (s->up != NULL) {
+		upconn_free(s->up);
+		s->up = NULL;
+	}
+	free(s->head);
+	s->head = NULL;
+	free(s->req);
+	s->req = NULL;
+	memset(&s->hr, 0, sizeof(s->hr));
+	memset(&s->cred, 0, sizeof(s->cred));
+	s->auth_ours = 0;
+	s->websocket = s->head_method = s->retried = 0;
+	s->bytes_in = s->bytes_out = 0;
+	s->status = 0;
+	s->reason[0] = '\0';
+	s->reqid[0] = '\0';
+	s->req_body = BODY_NONE;
+	s->req_remain = s->req_total = 0;
+	s->req_done = 0;
+	s->resp_started = s->resp_n1xx = 0;
+	s->resp_in = BODY_NONE;
+	s->resp_out_chunked = 0;
+	s->resp_remain = s->resp_bytes = 0;
+	s->resp_close = s->up_keepalive = 0;
+}
+
+static void
+session_log(struct session *s)
+{
+	struct access_rec r;
+	int	 cls;
+
+	if (s->req == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.peer_ip = s->peer_ip;
+	r.method = s->req->method;
+	r.methodlen = s->req->methodlen;
+	r.target = s->req->target;
+	r.targetlen = s->req->targetlen;
+	r.host = s->hr.host;
+	r.sandbox = s->hr.sandbox;
+	r.port = s->hr.mode == HOST_MODE_PORT ? s->hr.port : 0;
+	r.status = s->status;
+	r.in = s->bytes_in;
+	r.out = s->bytes_out;
+	r.ms = session_elapsed_ms(s);
+	r.reason = s->reason[0] ? s->reason : "-";
+	r.request_id = s->reqid;
+	access_log(s->w->access, &r);
+	cls = s->status / 100;
+	s->w->stats.responses[(cls >= 1 && cls <= 5) ? cls : 0]++;
+}
+
+void
+session_close(struct session *s)
+{
+	if (s->req != NULL && s->status == 0) {
+		s->status = 499;
+		if (s->reason[0] == '\0')
+			session_set_reason(s, "client", "closed");
+		session_log(s);
+	}
+	session_request_clear(s);
+	TAILQ_REMOVE(&s->w->sessions, s, entry);
+	s->w->stats.active--;
+	event_free(s->timer);
+	bufferevent_free(s->bev);
+	worker_session_done(s->w);
+	free(s);
+}
+
+/* Close once everything queued for the client has been written. */
+static int
+session_close_after_flush(struct session *s)
+{
+	struct timeval tv;
+
+	s->state = S_CLOSING;
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+		session_close(s);
+		return -1;
+	}
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	session_tv(&tv, s->conf->timeout_body_ms);
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
+	evtimer_del(s->timer);
+	return 0;
+}
+
+/* Back to reading the next request on a kept-alive connection. */
+static int
+session_next(struct session *s)
+{
+	s->state = S_READ_HEAD;
+	s->in_head = 0;
+	s->scanned = 0;
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
+	bufferevent_enable(s->bev, EV_READ);
+	session_timer_set(s, s->conf->timeout_idle_ms);
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		return session_read_head(s);
+	return 0;
+}
+
+/*
+ * Finish the current request: log it, then keep the connection or close
+ * it.  The upstream connection, if any, has been dealt with by the caller.
+ */
+static int
+session_finish(struct session *s, int keep)
+{
+	session_log(s);
+	s->w->stats.requests++;
+	if (!keep || s->client_eof) {
+		session_request_clear(s);
+		return session_close_after_flush(s);
+	}
+	session_request_clear(s);
+	return session_next(s);
+}
+
+/*
+ * Answer the request ourselves.  The connection survives only when the
+ * request was well framed and its body (if any) has not started: a body
+ * we did not read would be parsed as the next request.
+ */
+static int
+session_reply(struct session *s, enum proxy_err e, const char *code)
+{
+	const struct proxy_errinfo *ei = errors_info(e);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t	 before = evbuffer_get_length(out);
+	int	 keep;
+
+	keep = s->req != NULL && s->req->keepalive && !s->resp_started &&
+	    (s->req_done || (!s->req->has_cl && !s->req->chunked) ||
+	    (s->req->has_cl && s->req->content_length == 0));
+	if (s->resp_started) {
+		/* Too late for a status: cut the response. */
+		session_set_reason(s, NULL, code ? code : ei->code);
+		session_log(s);
+		s->req = NULL;	/* logged */
+		session_close(s);
+		return -1;
+	}
+	if (s->up != NULL) {
+		upconn_free(s->up);
+		s->up = NULL;
+	}
+	errors_write(out, e, code, s->reqid, !keep, s->cred.present);
+	s->bytes_out += evbuffer_get_length(out) - before;
+	s->status = ei->status;
+	s->resp_started = 1;
+	if (s->reason[0] == '\0') {
+		const char *kind = "client";
+
+		if (ei->status == 401 || ei->status == 403)
+			kind = "authz";
+		else if (e == PERR_SANDBOX_NOT_FOUND ||
+		    e == PERR_ROUTE_STORE || e == PERR_UNKNOWN_HOST ||
+		    e == PERR_SANDBOX_CLOSED || e == PERR_SANDBOX_NOT_RUNNING)
+			kind = "route";
+		else if (ei->status >= 502)
+			kind = "upstream";
+		session_set_reason(s, kind, code ? code : ei->code);
+	}
+	return session_finish(s, keep);
+}
+
+/* ---- reading a request head ---- */
+
+static int
+session_read_head(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct http1_limits lim;
+	struct http1_request *req;
+	enum http1_rc rc;
+	size_t	 len, n, cap;
+	unsigned char *p;
+
+	len = evbuffer_get_length(in);
+	if (len == 0)
+		return 0;
+	if (!s->in_head) {
+		s->in_head = 1;
+		session_timer_set(s, s->conf->timeout_header_ms);
+	}
+	lim.max_head = s->conf->max_header_bytes;
+	lim.max_headers = s->conf->max_headers;
+	lim.max_line = s->conf->max_request_line;
+	n = DB_MIN(len, lim.max_head + 1);
+	/* Only parse again when a new line may have completed. */
+	if (n < lim.max_head + 1) {
+		struct evbuffer_ptr pos;
+
+		if (n <= s->scanned)
+			return 0;
+		if (evbuffer_ptr_set(in, &pos, s->scanned,
+		    EVBUFFER_PTR_SET) == 0) {
+			pos = evbuffer_search(in, "\n", 1, &pos);
+			if (pos.pos == -1 || (size_t)pos.pos >= n) {
+				s->scanned = n;
+				return 0;
+			}
+		}
+	}
+	s->scanned = n;
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return session_reply(s, PERR_INTERNAL, NULL);
+	if (s->req == NULL && (s->req = malloc(sizeof(*s->req))) == NULL)
+		return session_reply(s, PERR_INTERNAL, NULL);
+	rc = http1_parse_request((const char *)p, n, &lim, s->req);
+	if (rc == HTTP1_INCOMPLETE)
+		return 0;
+	evtimer_del(s->timer);
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	snprintf(s->reqid, sizeof(s->reqid), "%02x%010llx", s->w->id,
+	    (unsigned long long)++s->w->reqseq);
+	if (rc == HTTP1_ERR) {
+		enum proxy_err e = errors_from_status(s->req->status);
+		const char *code = s->req->code;
+
+		/* Nothing after a bad message is parsed: never keep. */
+		struct access_rec r;
+
+		session_set_reason(s, "client", code ? code :
+		    errors_info(e)->code);
+		free(s->req);
+		s->req = NULL;
+		s->status = errors_info(e)->status;
+		errors_write(bufferevent_get_output(s->bev), e, NULL,
+		    s->reqid, 1, 0);
+		memset(&r, 0, sizeof(r));
+		r.peer_ip = s->peer_ip;
+		r.status = s->status;
+		r.reason = s->reason;
+		r.request_id = s->reqid;
+		access_log(s->w->access, &r);
+		s->w->stats.responses[4]++;
+		return session_close_after_flush(s);
+	}
+
+	/* Keep a private copy of the head; the parse points into it. */
+	len = s->req->headlen;
+	cap = len + s->req->targetlen + 16;
+	if ((s->head = malloc(cap)) == NULL)
+		return session_reply(s, PERR_INTERNAL, NULL);
+	evbuffer_remove(in, s->head, len);
+	s->bytes_in += len;
+	req = s->req;
+	if (http1_parse_request(s->head, len, &lim, req) != HTTP1_OK)
+		return session_reply(s, PERR_INTERNAL, NULL);
+	s->scanned = 0;
+	s->in_head = 0;
+	return session_process(s);
+}
+
+/* ---- routing and authorisation ---- */
+
+static void
+session_route_cb(void *arg, enum routes_result res, struct route *r)
+{
+	struct session *s = arg;
+
+	s->rreq = NULL;
+	switch (res) {
+	case ROUTES_FOUND:
+		s->route = r;
+		(void)session_routed(s);
+		return;
+	case ROUTES_NOTFOUND:
+		(void)session_reply(s, PERR_SANDBOX_NOT_FOUND, NULL);
+		return;
+	default:
+		if (r != NULL)
+			route_unref(r);
+		(void)session_reply(s, PERR_ROUTE_STORE, NULL);
+		return;
+	}
+}
+
+/* Find "Authorization: Bearer <tok>"; -1 if malformed (two headers). */
+static int
+session_bearer(const struct http1_request *req, const char **tok,
+    size_t *toklen)
+{
+	const struct http1_header *h = NULL;
+	size_t	 i, n = 0;
+
+	*tok = NULL;
+	*toklen = 0;
+	for (i = 0; i < req->nheaders; i++) {
+		if (str_span_eqi(req->headers[i].name,
+		    req->headers[i].namelen, "authorization")) {
+			h = &req->headers[i];
+			n++;
+		}
+	}
+	if (n > 1)
+		return -1;
+	if (h == NULL || h->valuelen < 7 ||
+	    !str_span_eqi(h->value, 6, "bearer") || h->value[6] != ' ')
+		return 0;
+	i = 7;
+	while (i < h->valuelen && h->value[i] == ' ')
+		i++;
+	*tok = h->value + i;
+	*toklen = h->valuelen - i;
+	return 0;
+}
+
+static void
+session_credential(struct session *s)
+{
+	const char *tok;
+	size_t	 toklen;
+	time_t	 now = time(NULL);
+
+	(void)session_bearer(s->req, &tok, &toklen);
+	if (tok == NULL || toklen == 0)
+		return;
+	s->cred.present = 1;
+	if (tokcache_get(s->w->tokens, tok, toklen, now, &s->cred.claims)) {
+		s->cred.tok = AUTHZ_TOK_OK;
+	} else {
+		s->cred.tok = jwt_verify(s->conf, tok, toklen, now,
+		    &s->cred.claims);
+		if (s->cred.tok == AUTHZ_TOK_OK)
+			tokcache_put(s->w->tokens, tok, toklen,
+			    &s->cred.claims);
+	}
+	/* A token for a key we do not know may be the app's own. */
+	s->auth_ours = s->cred.tok != AUTHZ_TOK_UNKNOWN_KEY &&
+	    s->cred.tok != AUTHZ_TOK_MALFORMED;
+}
+
+static int
+session_deny(struct session *s, enum authz_verdict v)
+{
+	switch (v) {
+	case AUTHZ_DENY_NO_TOKEN:
+		return session_reply(s, PERR_TOKEN_MISSING, NULL);
+	case AUTHZ_DENY_TOKEN:
+		return session_reply(s, PERR_TOKEN, jwt_tok_code(s->cred.tok));
+	case AUTHZ_DENY_WRONG_SANDBOX:
+		return session_reply(s, PERR_TOKEN_WRONG_SANDBOX, NULL);
+	case AUTHZ_DENY_REVOKED:
+		return session_reply(s, PERR_TOKEN_REVOKED, NULL);
+	case AUTHZ_DENY_PORT_SCOPE:
+		return session_reply(s, PERR_PORT_SCOPE, NULL);
+	case AUTHZ_DENY_NOT_EXPOSED:
+		return session_reply(s, PERR_PORT_NOT_EXPOSED, NULL);
+	case AUTHZ_DENY_PAUSED:
+		return session_reply(s, PERR_SANDBOX_NOT_RUNNING, NULL);
+	case AUTHZ_DENY_CLOSED:
+		return session_reply(s, PERR_SANDBOX_CLOSED, NULL);
+	default:
+		return session_reply(s, PERR_INTERNAL, NULL);
+	}
+}
+
+static int
+session_process(struct session *s)
+{
+	struct http1_request *req = s->req;
+	enum authz_verdict v;
+	enum routes_result rr;
+	const char *tok;
+	size_t	 toklen;
+	uint16_t port;
+
+	bufferevent_disable(s->bev, EV_READ);
+	s->state = S_ROUTE;
+	if (req->host == NULL)
+		return session_reply(s, PERR_BAD_HOST, "host_missing");
+	if (req->abs_host != NULL && (req->abs_hostlen != req->hostlen ||
+	    strncasecmp(req->abs_host, req->host, req->hostlen) != 0))
+		return session_reply(s, PERR_BAD_HOST, "host_mismatch");
+	s->head_method = req->methodlen == 4 &&
+	    memcmp(req->method, "HEAD", 4) == 0;
+	switch (host_parse(s->conf, req->host, req->hostlen, req->target,
+	    req->targetlen, s->head + req->headlen, req->targetlen + 16,
+	    &s->hr)) {
+	case HOST_OK:
+		break;
+	case HOST_UNKNOWN:
+		return session_reply(s, PERR_UNKNOWN_HOST, NULL);
+	case HOST_RUNTIME_PORT:
+		return session_reply(s, PERR_RUNTIME_PORT, NULL);
+	default:
+		return session_reply(s, PERR_BAD_HOST, NULL);
+	}
+	if (s->conf->max_body_bytes > 0 && req->has_cl &&
+	    req->content_length > s->conf->max_body_bytes)
+		return session_reply(s, PERR_BODY_TOO_LARGE, NULL);
+	if (session_bearer(req, &tok, &toklen) == -1)
+		return session_reply(s, PERR_BAD_REQUEST,
+		    "duplicate_authorization");
+	s->websocket = req->upgrade_websocket;
+	session_credential(s);
+
+	/* The runtime API needs a credential before the route matters. */
+	port = s->hr.mode == HOST_MODE_PORT ? s->hr.port : 0;
+	if (authz_needs_cred_early(port)) {
+		v = authz_decide(NULL, s->hr.sandbox, port, &s->cred);
+		if (v != AUTHZ_ALLOW)
+			return session_deny(s, v);
+	}
+	rr = routes_lookup(s->w->routes, s->hr.sandbox, session_route_cb, s,
+	    &s->rreq, &s->route);
+	switch (rr) {
+	case ROUTES_FOUND:
+		return session_routed(s);
+	case ROUTES_NOTFOUND:
+		return session_reply(s, PERR_SANDBOX_NOT_FOUND, NULL);
+	case ROUTES_PENDING:
+		return 0;
+	default:
+		return session_reply(s, PERR_ROUTE_STORE, NULL);
+	}
+}
+
+static int
+session_start_upstream(struct session *s)
+{
+	struct bufferevent *ub;
+
+	s->up = pool_take(s->w->pool, &s->key);
+	if (s->up != NULL) {
+		s->w->stats.upstream_reuses++;
+		ub = upconn_bev(s->up);
+		bufferevent_setcb(ub, session_up_readcb, session_up_writecb,
+		    session_up_eventcb, s);
+		return session_send_head(s);
+	}
+	if ((s->up = upconn_connect(s->w, &s->key)) == NULL)
+		return session_reply(s, PERR_UPSTREAM_UNREACHABLE, NULL);
+	s->state = S_CONNECT;
+	ub = upconn_bev(s->up);
+	bufferevent_setcb(ub, session_up_readcb, session_up_writecb,
+	    session_up_eventcb, s);
+	bufferevent_enable(ub, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static int
+session_routed(struct session *s)
+{
+	const struct route *r = s->route;
+	const struct route_port *rp = NULL;
+	enum authz_verdict v;
+	uint16_t port;
+
+	port = s->hr.mode == HOST_MODE_PORT ? s->hr.port : 0;
+	v = authz_decide(r, s->hr.sandbox, port, &s->cred);
+	if (v != AUTHZ_ALLOW)
+		return session_deny(s, v);
+	if (port != 0)
+		rp = route_find_port(r, port);
+	/* Our credential never reaches the sandbox. */
+	if (port == 0 || (rp != NULL && rp->access == ROUTE_PROTECTED))
+		s->auth_ours = 1;
+
+	memset(&s->key, 0, sizeof(s->key));
+	str_lcpy(s->key.sandbox, r->id, sizeof(s->key.sandbox));
+	str_lcpy(s->key.ip, r->target, sizeof(s->key.ip));
+	s->key.port = port != 0 ? port : r->runtime_port;
+	s->key.generation = r->generation;
+
+	if (s->req->expect_continue && s->req->minor == 1 &&
+	    (s->req->chunked || s->req->content_length > 0))
+		evbuffer_add(bufferevent_get_output(s->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	return session_start_upstream(s);
+}
+
+/* ---- forwarding the request ---- */
+
+static int
+session_send_head(struct session *s)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct hdr_req_ctx c;
+	struct timeval rd, wr;
+	const struct route *r = s->route;
+
+	memset(&c, 0, sizeof(c));
+	c.target = s->hr.target;
+	c.target_len = s->hr.target_len;
+	c.peer_ip = s->peer_ip;
+	c.peer_trusted = s->peer_trusted;
+	c.tls = s->tls;
+	c.strip_auth = s->auth_ours;
+	if (s->hr.mode != HOST_MODE_PORT && r->inject_name[0] != '\0') {
+		c.inject_name = r->inject_name;
+		c.inject_value = r->inject_value;
+	}
+	c.request_id = s->reqid;
+	c.websocket = s->websocket;
+	if (s->req->chunked) {
+		c.body = 2;
+		s->req_body = BODY_CHUNKED;
+		http1_chunked_init(&s->req_ch);
+	} else if (s->req->has_cl && s->req->content_length > 0) {
+		c.body = 1;
+		c.content_length = s->req->content_length;
+		s->req_body = BODY_LENGTH;
+		s->req_remain = s->req->content_length;
+	} else {
+		/* A bodiless POST/PUT still says so explicitly. */
+		if (s->req->has_cl) {
+			c.body = 1;
+			c.content_length = 0;
+		}
+		s->req_body = BODY_NONE;
+		s->req_done = 1;
+	}
+	headers_request(bufferevent_get_output(ub), s->req, &c);
+
+	s->state = S_FORWARD;
+	session_tv(&rd, s->conf->timeout_first_byte_ms);
+	session_tv(&wr, s->conf->timeout_body_ms);
+	bufferevent_set_timeouts(ub, &rd, &wr);
+	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
+	bufferevent_enable(ub, EV_READ | EV_WRITE);
+	if (!s->req_done) {
+		session_tv(&rd, s->conf->timeout_body_ms);
+		bufferevent_set_timeouts(s->bev, &rd, NULL);
+		bufferevent_enable(s->bev, EV_READ);
+		return session_pump_request(s);
+	}
+	return 0;
+}
+
+/*
+ * Move request body bytes from the client to the upstream, re-framing
+ * chunked bodies, until the body ends, the input runs dry, or the
+ * upstream's output passes the high watermark (then client reads stop
+ * until the upstream drains: backpressure).
+ */
+static int
+session_pump_request(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct evbuffer *out = bufferevent_get_output(ub);
+	struct evbuffer_iovec v;
+	enum http1_chunk_rc rc;
+	size_t	 avail, n, used, dlen;
+
+	while (!s->req_done) {
+		if (evbuffer_get_length(out) >= s->hw) {
+			bufferevent_disable(s->bev, EV_READ);
+			bufferevent_setwatermark(ub, EV_WRITE, s->hw / 2, 0);
+			return 0;
+		}
+		if ((avail = evbuffer_get_length(in)) == 0)
+			break;
+		if (s->req_body == BODY_LENGTH) {
+			n = (size_t)DB_MIN((uint64_t)avail, s->req_remain);
+			evbuffer_remove_buffer(in, out, n);
+			s->req_remain -= n;
+			s->bytes_in += n;
+			if (s->req_remain == 0)
+				s->req_done = 1;
+			continue;
+		}
+		/* Chunked: decode, forward each data run as one chunk. */
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		rc = http1_chunked_step(&s->req_ch, v.iov_base, v.iov_len,
+		    &used, &dlen);
+		switch (rc) {
+		case HTTP1_CHUNK_MORE:
+			evbuffer_drain(in, used);
+			s->bytes_in += used;
+			if (used == 0)
+				return session_reply(s, PERR_BAD_REQUEST,
+				    "bad_chunk");
+			break;
+		case HTTP1_CHUNK_DATA:
+			evbuffer_drain(in, used);
+			s->req_total += dlen;
+			if (s->conf->max_body_bytes > 0 &&
+			    s->req_total > s->conf->max_body_bytes)
+				return session_reply(s, PERR_BODY_TOO_LARGE,
+				    NULL);
+			evbuffer_add_printf(out, "%zx\r\n", dlen);
+			evbuffer_remove_buffer(in, out, dlen);
+			evbuffer_add(out, "\r\n", 2);
+			s->bytes_in += used + dlen;
+			break;
+		case HTTP1_CHUNK_DONE:
+			evbuffer_drain(in, used);
+			s->bytes_in += used;
+			evbuffer_add(out, "0\r\n\r\n", 5);
+			s->req_done = 1;
+			break;
+		default:
+			return session_reply(s, PERR_BAD_REQUEST, "bad_chunk");
+		}
+	}
+	if (s->req_done) {
+		/* Keep reading only to notice the client going away. */
+		bufferevent_set_timeouts(s->bev, NULL, NULL);
+	}
+	return 0;
+}
+
+/* ---- the response ---- */
+
+static int
+session_upstream_failed(struct session *s, enum proxy_err e)
+{
+	if (s->resp_started) {
+		session_set_reason(s, "upstream", "aborted");
+		session_log(s);
+		free(s->req);
+		s->req = NULL;
+		session_close(s);
+		return -1;
+	}
+	return session_reply(s, e, NULL);
+}
+
+static int
+session_read_response(struct session *s)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct evbuffer *in = bufferevent_get_input(ub);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct http1_response *resp;
+	struct http1_limits lim;
+	struct hdr_resp_ctx c;
+	struct timeval tv;
+	enum http1_rc rc;
+	size_t	 len, n, before;
+	unsigned char *p;
+
+ again:
+	len = evbuffer_get_length(in);
+	if (len == 0)
+		return 0;
+	lim.max_head = CONF_MAX_HEADER_BYTES;
+	lim.max_headers = CONF_MAX_HEADERS;
+	lim.max_line = CONF_MAX_REQUEST_LINE;
+	n = DB_MIN(len, lim.max_head + 1);
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return session_upstream_failed(s, PERR_INTERNAL);
+	if ((resp = malloc(sizeof(*resp))) == NULL)
+		return session_upstream_failed(s, PERR_INTERNAL);
+	rc = http1_parse_response((const char *)p, n, &lim, resp);
+	if (rc == HTTP1_INCOMPLETE) {
+		free(resp);
+		return 0;
+	}
+	if (rc == HTTP1_ERR) {
+		free(resp);
+		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
+	}
+	s->resp_bytes += resp->headlen;
+	if (resp->status < 200 && resp->status != 101) {
+		/* Interim responses are ours to absorb (we sent any 100). */
+		evbuffer_drain(in, resp->headlen);
+		free(resp);
+		if (++s->resp_n1xx > SESSION_MAX_1XX)
+			return session_upstream_failed(s,
+			    PERR_UPSTREAM_BAD_RESPONSE);
+		goto again;
+	}
+	if (resp->status == 101 && !s->websocket) {
+		free(resp);
+		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
+	}
+
+	memset(&c, 0, sizeof(c));
+	c.client_minor = s->req->minor;
+	s->up_keepalive = resp->keepalive;
+	if (resp->status == 101) {
+		c.framing = RESP_CLOSE;
+		c.websocket = 1;
+		s->resp_in = BODY_NONE;
+	} else if (s->head_method || resp->status == 204 ||
+	    resp->status == 304) {
+		c.framing = RESP_NOBODY;
+		s->resp_in = BODY_NONE;
+	} else if (resp->chunked) {
+		s->resp_in = BODY_CHUNKED;
+		http1_chunked_init(&s->resp_ch);
+		if (s->req->minor >= 1) {
+			c.framing = RESP_CHUNKED;
+			s->resp_out_chunked = 1;
+		} else {
+			c.framing = RESP_CLOSE;
+			s->resp_close = 1;
+		}
+	} else if (resp->has_cl) {
+		c.framing = RESP_LENGTH;
+		c.content_length = resp->content_length;
+		s->resp_in = BODY_LENGTH;
+		s->resp_remain = resp->content_length;
+	} else {
+		c.framing = RESP_CLOSE;
+		s->resp_in = BODY_CLOSE;
+		s->resp_close = 1;
+		s->up_keepalive = 0;
+	}
+	if (!s->req->keepalive || !s->req_done)
+		s->resp_close = 1;
+	c.close = s->resp_close;
+	before = evbuffer_get_length(out);
+	headers_response(out, resp, &c);
+	s->w->stats.dropped_cookies += c.dropped_cookies;
+	if (c.dropped_cookies > 0)
+		log_info("dropped %llu Set-Cookie line(s) from sandbox %s",
+		    (unsigned long long)c.dropped_cookies, s->hr.sandbox);
+	s->bytes_out += evbuffer_get_length(out) - before;
+	s->status = resp->status;
+	s->resp_started = 1;
+	session_set_reason(s, NULL, "ok");
+	evbuffer_drain(in, resp->headlen);
+	free(resp);
+
+	if (s->status == 101)
+		return session_tunnel_start(s);
+	/* Body phase: inactivity, not a total deadline (SSE, downloads). */
+	session_tv(&tv, s->conf->timeout_upstream_idle_ms);
+	bufferevent_set_timeouts(ub, &tv, NULL);
+	session_tv(&tv, s->conf->timeout_body_ms);
+	bufferevent_set_timeouts(s->bev, s->req_done ? NULL : &tv, &tv);
+	if (s->resp_in == BODY_NONE ||
+	    (s->resp_in == BODY_LENGTH && s->resp_remain == 0))
+		return session_response_done(s);
+	return session_pump_response(s);
+}
+
+static int
+session_pump_response(struct session *s)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct evbuffer *in = bufferevent_get_input(ub);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer_iovec v;
+	enum http1_chunk_rc rc;
+	size_t	 avail, n, used, dlen;
+
+	for (;;) {
+		if (evbuffer_get_length(out) >= s->hw) {
+			bufferevent_disable(ub, EV_READ);
+			bufferevent_setwatermark(s->bev, EV_WRITE, s->hw / 2,
+			    0);
+			return 0;
+		}
+		if ((avail = evbuffer_get_length(in)) == 0)
+			return 0;
+		switch (s->resp_in) {
+		case BODY_LENGTH:
+			n = (size_t)DB_MIN((uint64_t)avail, s->resp_remain);
+			evbuffer_remove_buffer(in, out, n);
+			s->resp_remain -= n;
+			s->bytes_out += n;
+			if (s->resp_remain == 0)
+				return session_response_done(s);
+			break;
+		case BODY_CLOSE:
+			s->bytes_out += avail;
+			evbuffer_add_buffer(out, in);
+			break;
+		case BODY_CHUNKED:
+			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+				return 0;
+			rc = http1_chunked_step(&s->resp_ch, v.iov_base,
+			    v.iov_len, &used, &dlen);
+			if (rc == HTTP1_CHUNK_ERR || (rc == HTTP1_CHUNK_MORE &&
+			    used == 0))
+				return session_upstream_failed(s,
+				    PERR_UPSTREAM_BAD_RESPONSE);
+			evbuffer_drain(in, used);
+			if (rc == HTTP1_CHUNK_DATA) {
+				if (s->resp_out_chunked)
+					evbuffer_add_printf(out, "%zx\r\n",
+					    dlen);
+				evbuffer_remove_buffer(in, out, dlen);
+				if (s->resp_out_chunked)
+					evbuffer_add(out, "\r\n", 2);
+				s->bytes_out += dlen;
+			} else if (rc == HTTP1_CHUNK_DONE) {
+				if (s->resp_out_chunked)
+					evbuffer_add(out, "0\r\n\r\n", 5);
+				return session_response_done(s);
+			}
+			break;
+		default:
+			/* Bytes after a bodiless response: not reusable. */
+			s->up_keepalive = 0;
+			return 0;
+		}
+	}
+}
+
+/* The response has been queued completely for the client. */
+static int
+session_response_done(struct session *s)
+{
+	struct bufferevent *ub;
+	int	 keep;
+
+	if (!s->req_done) {
+		/* Answered before the body ended: the rest of the body
+		 * cannot be told from a next request; close after. */
+		s->resp_close = 1;
+		s->up_keepalive = 0;
+	}
+	if (s->up != NULL) {
+		ub = upconn_bev(s->up);
+		if (s->up_keepalive && s->resp_in != BODY_CLOSE &&
+		    evbuffer_get_length(bufferevent_get_input(ub)) == 0 &&
+		    evbuffer_get_length(bufferevent_get_output(ub)) == 0 &&
+		    s->conf->upstream_keepalive > 0)
+			pool_put(s->w->pool, s->up);
+		else
+			upconn_free(s->up);
+		s->up = NULL;
+	}
+	keep = !s->resp_close;
+	return session_finish(s, keep);
+}
+
+/* ---- WebSocket tunnel ---- */
+
+static int
+session_tunnel_start(struct session *s)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+
+	s->state = S_TUNNEL;
+	s->eof_client = s->eof_up = 0;
+	bufferevent_set_timeouts(ub, NULL, NULL);
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
+	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(ub, EV_READ | EV_WRITE);
+	session_timer_set(s, s->conf->timeout_upstream_idle_ms);
+	if (session_tunnel_relay(s, 0) == -1)
+		return -1;
+	return session_tunnel_relay(s, 1);
+}
+
+static void
+session_shutdown_wr(struct bufferevent *bev)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+
+	if (fd >= 0)
+		(void)shutdown(fd, SHUT_WR);
+}
+
+/*
+ * Relay one direction of the tunnel (from_up: upstream -> client).
+ * Backpressure as in the body pumps; EOF on one side is passed on as a
+ * half-close once the other side's output has drained.
+ */
+static int
+session_tunnel_relay(struct session *s, int from_up)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct bufferevent *src = from_up ? ub : s->bev;
+	struct bufferevent *dst = from_up ? s->bev : ub;
+	struct evbuffer *in = bufferevent_get_input(src);
+	struct evbuffer *out = bufferevent_get_output(dst);
+	size_t	 n = evbuffer_get_length(in);
+
+	if (n > 0) {
+		if (from_up)
+			s->bytes_out += n;
+		else
+			s->bytes_in += n;
+		evbuffer_add_buffer(out, in);
+		session_timer_set(s, s->conf->timeout_upstream_idle_ms);
+	}
+	if (evbuffer_get_length(out) >= s->hw) {
+		bufferevent_disable(src, EV_READ);
+		bufferevent_setwatermark(dst, EV_WRITE, s->hw / 2, 0);
+	}
+	return 0;
+}
+
+static int
+session_tunnel_eof(struct session *s, int from_up)
+{
+	struct bufferevent *ub = upconn_bev(s->up);
+	struct bufferevent *dst = from_up ? s->bev : ub;
+
+	(void)session_tunnel_relay(s, from_up);
+	if (from_up)
+		s->eof_up = 1;
+	else
+		s->eof_client = 1;
+	if (s->eof_up && s->eof_client) {
+		s->status = 101;
+		session_set_reason(s, NULL, "ok");
+		session_log(s);
+		free(s->req);
+		s->req = NULL;
+		session_close(s);
+		return -1;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(dst)) == 0)
+		session_shutdown_wr(dst);
+	else
+		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
+	return 0;
+}
+
+/* ---- callbacks ---- */
+
+static void
+session_readcb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	switch (s->state) {
+	case S_READ_HEAD:
+		(void)session_read_head(s);
+		break;
+	case S_FORWARD:
+		if (!s->req_done)
+			(void)session_pump_request(s);
+		break;
+	case S_TUNNEL:
+		(void)session_tunnel_relay(s, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Client output drained to its low watermark. */
+static void
+session_writecb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	switch (s->state) {
+	case S_CLOSING:
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			session_close(s);
+		break;
+	case S_FORWARD:
+		if (s->up != NULL && s->resp_started) {
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			bufferevent_enable(upconn_bev(s->up), EV_READ);
+			(void)session_pump_response(s);
+		}
+		break;
+	case S_TUNNEL:
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		if (s->eof_up) {
+			if (evbuffer_get_length(bufferevent_get_output(bev))
+			    == 0)
+				session_shutdown_wr(bev);
+		} else
+			bufferevent_enable(upconn_bev(s->up), EV_READ);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+session_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	if (s->state == S_TUNNEL && (what & BEV_EVENT_EOF)) {
+		bufferevent_disable(s->bev, EV_READ);
+		(void)session_tunnel_eof(s, 0);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && s->state == S_FORWARD && s->req_done) {
+		/* Half-closed after a complete request: still answer. */
+		s->client_eof = 1;
+		bufferevent_disable(s->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		session_set_reason(s, "client", "timeout");
+	else if (s->reason[0] == '\0' || s->resp_started)
+		session_set_reason(s, "client", (what & BEV_EVENT_EOF) ?
+		    "closed" : "error");
+	if (s->req != NULL && s->status == 0)
+		s->status = 499;
+	if (s->req != NULL)
+		session_log(s);
+	free(s->req);
+	s->req = NULL;
+	session_close(s);
+}
+
+static void
+session_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state == S_READ_HEAD) {
+		if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+			session_close(s);	/* idle keep-alive ends */
+			return;
+		}
+		errors_write(bufferevent_get_output(s->bev),
+		    PERR_HEADER_TIMEOUT, NULL, NULL, 1, 0);
+		(void)session_close_after_flush(s);
+		return;
+	}
+	if (s->state == S_TUNNEL) {
+		session_set_reason(s, "client", "idle");
+		s->status = 101;
+		session_log(s);
+		free(s->req);
+		s->req = NULL;
+		session_close(s);
+	}
+}
+
+static void
+session_up_readcb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	if (s->state == S_TUNNEL) {
+		(void)session_tunnel_relay(s, 1);
+		return;
+	}
+	if (!s->resp_started)
+		(void)session_read_response(s);
+	else
+		(void)session_pump_response(s);
+}
+
+/* Upstream output drained to its low watermark. */
+static void
+session_up_writecb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == S_TUNNEL) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		if (s->eof_client) {
+			if (evbuffer_get_length(bufferevent_get_output(bev))
+			    == 0)
+				session_shutdown_wr(bev);
+		} else
+			bufferevent_enable(s->bev, EV_READ);
+		return;
+	}
+	if (s->state == S_FORWARD && !s->req_done) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(s->bev, EV_READ);
+		(void)session_pump_request(s);
+	}
+}
+
+/* Retry once on a fresh connection when a reused one died silently. */
+static int
+session_retry(struct session *s)
+{
+	if (s->retried || !upconn_reused(s->up) || s->resp_bytes > 0 ||
+	    s->req_body != BODY_NONE)
+		return 0;
+	s->retried = 1;
+	upconn_free(s->up);
+	s->up = NULL;
+	if ((s->up = upconn_connect(s->w, &s->key)) == NULL)
+		return session_reply(s, PERR_UPSTREAM_UNREACHABLE, NULL) == -1
+		    ? -1 : 1;
+	s->state = S_CONNECT;
+	bufferevent_setcb(upconn_bev(s->up), session_up_readcb,
+	    session_up_writecb, session_up_eventcb, s);
+	bufferevent_enable(upconn_bev(s->up), EV_READ | EV_WRITE);
+	return 1;
+}
+
+static void
+session_up_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	int	 one = 1;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		(void)session_send_head(s);
+		return;
+	}
+	if (s->state == S_CONNECT) {
+		if (what & BEV_EVENT_TIMEOUT)
+			(void)session_reply(s, PERR_UPSTREAM_TIMEOUT,
+			    "upstream_connect_timeout");
+		else
+			(void)session_reply(s, PERR_UPSTREAM_UNREACHABLE, NULL);
+		return;
+	}
+	if (s->state == S_TUNNEL) {
+		if (what & BEV_EVENT_EOF) {
+			bufferevent_disable(bev, EV_READ);
+			(void)session_tunnel_eof(s, 1);
+			return;
+		}
+		session_set_reason(s, "upstream", "error");
+		s->status = 101;
+		session_log(s);
+		free(s->req);
+		s->req = NULL;
+		session_close(s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		(void)session_upstream_failed(s, PERR_UPSTREAM_TIMEOUT);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && s->resp_started &&
+	    s->resp_in == BODY_CLOSE) {
+		/* Close-delimited body: EOF is its end.  What is left is
+		 * bounded by the read watermark. */
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		s->bytes_out += evbuffer_get_length(in);
+		evbuffer_add_buffer(bufferevent_get_output(s->bev), in);
+		s->up_keepalive = 0;
+		(void)session_response_done(s);
+		return;
+	}
+	if (!s->resp_started) {
+		int	 r = session_retry(s);
+
+		if (r != 0)
+			return;
+	}
+	(void)session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
+}

@@ -1,0 +1,205 @@
+/*
+ * worker.c -- one event loop per thread.  Each worker owns its listening
+ * sockets (SO_REUSEPORT: the kernel spreads connections), its sessions, its
+ * upstream pool, its route cache with its own two Redis connections, and
+ * its token cache.  Nothing on the data path is shared between threads
+ * except the read-only config, so there are no locks on the hot path.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common/common.h"
+#include "proxy/proxy.h"
+
+#define WORKER_RESUME_MS	100	/* after EMFILE */
+
+static void
+worker_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker *w = arg;
+	size_t	 i;
+
+	(void)l;
+	session_accept(w, fd, sa, salen, 0);
+	if (w->stats.active >= w->max_sessions && !w->listeners_paused) {
+		for (i = 0; i < w->nlisteners; i++)
+			evconnlistener_disable(w->listeners[i]);
+		w->listeners_paused = 1;
+	}
+}
+
+static void
+worker_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	size_t	 i;
+
+	(void)fd;
+	(void)what;
+	if (w->stats.active >= w->max_sessions)
+		return;		/* worker_session_done resumes */
+	for (i = 0; i < w->nlisteners; i++)
+		evconnlistener_enable(w->listeners[i]);
+	w->listeners_paused = 0;
+}
+
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS...): libevent would retry at
+ * once and spin, so pause the listeners and try again shortly.
+ */
+static void
+worker_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { 0, WORKER_RESUME_MS * 1000 };
+	size_t	 i;
+
+	(void)l;
+	log_warn("worker %u: accept", w->id);
+	for (i = 0; i < w->nlisteners; i++)
+		evconnlistener_disable(w->listeners[i]);
+	w->listeners_paused = 1;
+	evtimer_add(w->resume_ev, &tv);
+}
+
+void
+worker_session_done(struct worker *w)
+{
+	if (w->listeners_paused && w->stats.active < w->max_sessions &&
+	    !evtimer_pending(w->resume_ev, NULL)) {
+		struct timeval tv = { 0, 0 };
+
+		evtimer_add(w->resume_ev, &tv);
+	}
+}
+
+static void
+worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct session *s;
+	size_t	 i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < w->nlisteners; i++) {
+		evconnlistener_free(w->listeners[i]);
+		w->listeners[i] = NULL;
+	}
+	w->nlisteners = 0;
+	while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
+		session_close(s);
+	event_base_loopbreak(w->base);
+}
+
+int
+worker_init(struct worker *w, unsigned id, const struct config *conf,
+    const int *fds, size_t nfds, FILE *access)
+{
+	size_t	 i;
+	unsigned n = config_workers(conf);
+
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->conf = conf;
+	w->access = access;
+	TAILQ_INIT(&w->sessions);
+	w->max_sessions = conf->max_connections / (n ? n : 1);
+	if (w->max_sessions == 0)
+		w->max_sessions = 1;
+	if ((w->base = event_base_new()) == NULL)
+		goto fail;
+	w->resume_ev = evtimer_new(w->base, worker_resume, w);
+	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
+	if (w->resume_ev == NULL || w->stop_ev == NULL)
+		goto fail;
+	for (i = 0; i < nfds; i++) {
+		w->listeners[i] = evconnlistener_new(w->base, worker_accept, w,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
+		if (w->listeners[i] == NULL)
+			goto fail;
+		evconnlistener_set_error_cb(w->listeners[i],
+		    worker_accept_error);
+		w->nlisteners++;
+	}
+	if ((w->routes = routes_new(w->base, conf)) == NULL)
+		goto fail;
+	w->tokens = tokcache_new(conf->token_cache_slots);
+	if ((w->pool = pool_new(w)) == NULL)
+		goto fail;
+	return 0;
+ fail:
+	log_warnx("worker %u: initialisation failed", id);
+	worker_cleanup(w);
+	return -1;
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
+		log_warnx("worker %u: pthread_create failed", w->id);
+		return -1;
+	}
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	event_active(w->stop_ev, EV_READ, 0);
+}
+
+void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void
+worker_cleanup(struct worker *w)
+{
+	struct session *s;
+	size_t	 i;
+
+	if (w->base != NULL) {
+		while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
+			session_close(s);
+	}
+	for (i = 0; i < w->nlisteners; i++)
+		evconnlistener_free(w->listeners[i]);
+	w->nlisteners = 0;
+	pool_free(w->pool);
+	w->pool = NULL;
+	routes_free(w->routes);
+	w->routes = NULL;
+	tokcache_free(w->tokens);
+	w->tokens = NULL;
+	if (w->resume_ev != NULL)
+		event_free(w->resume_ev);
+	if (w->stop_ev != NULL)
+		event_free(w->stop_ev);
+	w->resume_ev = w->stop_ev = NULL;
+	if (w->base != NULL)
+		event_base_free(w->base);
+	w->base = NULL;
+}
