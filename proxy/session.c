@@ -755,9 +755,10 @@ session_send_head(struct session *s)
 	headers_request(bufferevent_get_output(ub), s->req, &c);
 
 	s->state = S_FORWARD;
+	/* The first-byte deadline starts once the request is complete. */
 	session_tv(&rd, s->conf->timeout_first_byte_ms);
 	session_tv(&wr, s->conf->timeout_body_ms);
-	bufferevent_set_timeouts(ub, &rd, &wr);
+	bufferevent_set_timeouts(ub, s->req_done ? &rd : NULL, &wr);
 	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
 	bufferevent_enable(ub, EV_READ | EV_WRITE);
 	if (!s->req_done) {
@@ -838,8 +839,15 @@ session_pump_request(struct session *s)
 		}
 	}
 	if (s->req_done) {
+		struct timeval rd, wr;
+
 		/* Keep reading only to notice the client going away. */
 		bufferevent_set_timeouts(s->bev, NULL, NULL);
+		if (!s->resp_started) {
+			session_tv(&rd, s->conf->timeout_first_byte_ms);
+			session_tv(&wr, s->conf->timeout_body_ms);
+			bufferevent_set_timeouts(ub, &rd, &wr);
+		}
 	}
 	return 0;
 }
