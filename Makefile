@@ -58,7 +58,7 @@ DEPS_test_tokcache = $(C_COMMON) authz/tokcache.c
 DEPS_test_policy   = $(C_COMMON) routing/record.c authz/policy.c
 DEPS_test_cache	   = $(C_COMMON) config/config.c routing/record.c \
 		     routing/cache.c tests/unit/fake_store.c
-DEPS_test_headers  = $(C_COMMON) proxy/http1.c proxy/headers.c config/config.c
+DEPS_test_headers  = $(C_COMMON) proxy/http1.c proxy/headers.c proxy/access.c
 
 .PHONY: all clean test unit integration fuzz bench check-banned
 all: $(PROGS)
@@ -78,7 +78,7 @@ $(BUILD)/drawbridgectl: $(BUILD)/ctl/ctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 .SECONDEXPANSION:
-$(BUILD)/tests/unit/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/%.o,$$(DEPS_%))
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/%.o,$$(DEPS_$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
