@@ -57,7 +57,7 @@ static const char ctl_usage_text[] =
 /* The parsed command line. */
 struct ctl_args {
 	const char	*conf_path;
-	const char	*cmd;		/* "put" "get" "del" "list" "token" */
+	const char	*cmd;		/* put get del list token */
 	const char	*id;
 	struct route	 route;		/* put */
 	int		 have_target, have_rport, have_status, have_revoke;
@@ -452,8 +452,9 @@ ctl_reply(redisContext *c, void *rp, const char *what, int want, int nil_ok)
 static void
 ctl_key(const struct config *conf, const char *id, char *key, size_t size)
 {
-	int	 n = snprintf(key, size, "%sroute:%s", conf->redis_prefix, id);
+	int	 n;
 
+	n = snprintf(key, size, "%sroute:%s", conf->redis_prefix, id);
 	if (n < 0 || (size_t)n >= size)
 		ctl_fail("key too long");
 }
