@@ -77,8 +77,9 @@ $(BUILD)/drawbridge: $(BUILD)/proxy/main.o $(LIB)
 $(BUILD)/drawbridgectl: $(BUILD)/ctl/ctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+objs_of = $(addprefix $(BUILD)/,$(DEPS_$(1):.c=.o))
 .SECONDEXPANSION:
-$(BUILD)/tests/unit/%: tests/unit/%.c $$(patsubst %.c,$(BUILD)/%.o,$$(DEPS_$$*))
+$(BUILD)/tests/unit/%: tests/unit/%.c $$(call objs_of,$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
