@@ -420,7 +420,8 @@ jwt_verify(const struct config *conf, const char *tok, size_t len,
 	if ((pl = jwt_json_segment(d1 + 1, plen)) == NULL)
 		goto fail;
 	if (slen > (JWT_MAX_SIG * 4 + 2) / 3) {
-		rc = AUTHZ_TOK_BAD_SIGNATURE;	/* no key of ours is so long */
+		/* No key of ours makes a signature that long. */
+		rc = AUTHZ_TOK_BAD_SIGNATURE;
 		goto fail;
 	}
 	if (jwt_b64url_decode(sigseg, slen, sig, sizeof(sig), &siglen) == -1)

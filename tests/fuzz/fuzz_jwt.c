@@ -61,7 +61,8 @@ fuzz_check(const char *tok, size_t len)
 
 	rc = jwt_verify(&conf, tok, len, FUZZ_NOW, &c);
 	code = jwt_tok_code(rc);
-	if (code == NULL || code[0] == '\0' || strcmp(code, "token_invalid") == 0)
+	if (code == NULL || code[0] == '\0' ||
+	    strcmp(code, "token_invalid") == 0)
 		abort();
 	if (len > CONF_MAX_TOKEN_BYTES && rc != AUTHZ_TOK_TOO_LARGE)
 		abort();
@@ -87,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(buf, good, goodlen);
 		for (i = 1; i + 2 < size; i += 3) {
-			size_t	 off = ((size_t)data[i] << 8 | data[i + 1]) %
-			    goodlen;
+			size_t	 off = ((size_t)data[i] << 8 |
+			    data[i + 1]) % goodlen;
 
 			buf[off] = (char)data[i + 2];
 		}

@@ -276,7 +276,8 @@ static char *
 mutate(char *t, enum mut m)
 {
 	char	*d1 = strchr(t, '.'), *d2 = strrchr(t, '.'), *o = NULL, *g;
-	size_t	 n = strlen(t), s = (size_t)(d2 + 1 - t), h = (size_t)(d1 - t);
+	size_t	 n = strlen(t), s = (size_t)(d2 + 1 - t);
+	size_t	 h = (size_t)(d1 - t);
 	int	 v;
 
 	switch (m) {
@@ -379,8 +380,10 @@ struct jcase {
 
 #define HDR(x)	"{\"alg\":\"HS256\"," x "}"
 #define HK1(x)	"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"k1\"," x "}"
-#define PL_T(x)	"{\"sbx\":\"sbx1\",\"aud\":\"drawbridge\",\"iat\":1700000000," x "}"
-#define PL_E(x)	"{\"sbx\":\"sbx1\",\"aud\":\"drawbridge\",\"exp\":1700003600," x "}"
+#define PL_T(x)	"{\"sbx\":\"sbx1\",\"aud\":\"drawbridge\"," \
+	"\"iat\":1700000000," x "}"
+#define PL_E(x)	"{\"sbx\":\"sbx1\",\"aud\":\"drawbridge\"," \
+	"\"exp\":1700003600," x "}"
 
 static const struct jcase jcases[] = {
 	/* Good tokens. */
@@ -712,7 +715,8 @@ static const struct jcase jcases[] = {
 	{ "D12_plus", C_MULTI, H_K1, GOOD, S_HS_K1, M_PLUS, MAL, 0, NULL },
 	{ "D12_slash", C_MULTI, H_K1, GOOD, S_HS_K1, M_SLASH, MAL, 0, NULL },
 	{ "D12_space", C_MULTI, H_K1, GOOD, S_HS_K1, M_SPACE, MAL, 0, NULL },
-	{ "D12_newline", C_MULTI, H_K1, GOOD, S_HS_K1, M_NEWLINE, MAL, 0, NULL },
+	{ "D12_newline", C_MULTI, H_K1, GOOD, S_HS_K1, M_NEWLINE, MAL, 0,
+	    NULL },
 	{ "D12_trailing_dot", C_MULTI, H_K1, GOOD, S_HS_K1, M_TRAIL_DOT, MAL, 0,
 	    NULL },
 	{ "D12_four_segments", C_MULTI, H_K1, GOOD, S_HS_K1, M_FOUR_SEGS, MAL,

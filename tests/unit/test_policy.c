@@ -239,7 +239,8 @@ test_edges(void **state)
 	r.revoked_before = IAT + 11;
 	assert_int_equal(authz_decide(&r, "sbx1", 0, &c), AUTHZ_DENY_REVOKED);
 	mkroute(RT_ACTIVE, &r);
-	r.ports[0].access = (enum route_access)0;	/* unknown: protected */
+	/* An unknown access value counts as protected. */
+	r.ports[0].access = (enum route_access)0;
 	assert_int_equal(authz_decide(&r, "sbx1", 3000, NULL),
 	    AUTHZ_DENY_NO_TOKEN);
 }
