@@ -76,10 +76,10 @@
 #include "proxy/http1.h"
 
 #define C_TCHAR		0x01	/* RFC 9110 tchar */
-#define C_RNAME		0x02	/* tchar but '_' '%': request field names */
+#define C_RNAME		0x02	/* tchar but '_', '%': request names */
 #define C_VALUE		0x04	/* field-vchar, obs-text, SP, HTAB */
 #define C_TARGET	0x08	/* VCHAR except '#' */
-#define C_HOST		0x10	/* unreserved, sub-delims but ',', ':[]%' */
+#define C_HOST		0x10	/* unreserved, sub-delims but ',', :[]% */
 #define C_HEX		0x20	/* HEXDIG */
 #define C_QDTEXT	0x40	/* qdtext */
 #define C_VCHAR		0x80	/* 0x21..0x7e */
@@ -245,7 +245,8 @@ http1_field_line(const char *buf, size_t len, size_t max_head, size_t *off,
     int nocap, unsigned char names, struct http1_header *h,
     struct http1_err *e)
 {
-	size_t		 i = *off, lim = DB_MIN(len, max_head), nb, ne, vb, ve;
+	size_t		 i = *off, lim = DB_MIN(len, max_head);
+	size_t		 nb, ne, vb, ve;
 	unsigned char	 c;
 
 	if (i >= lim)

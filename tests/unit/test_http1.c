@@ -647,8 +647,8 @@ test_request_limits(void **state)
 	l.max_line = 8192;
 	n = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n");
 	for (i = 0; i < CONF_MAX_HEADERS + 1; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "Host%zu: a\r\n",
-		    i);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "Host%zu: a\r\n", i);
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\r\n");
 	assert_int_equal(http1_parse_request(buf, n, &l, &r), HTTP1_ERR);
 	assert_int_equal(r.status, 431);
@@ -904,7 +904,8 @@ static const struct ccase chunk_cases[] = {
 	CE("A21 23 digits", "00000000000000000000005\r\nhello\r\n0\r\n\r\n"),
 	CE("A22a LF in ext", "5;\nhello\r\n0\r\n\r\n"),
 	CE("A22b CR in ext", "5;a\rb\r\nhello\r\n0\r\n\r\n"),
-	CE("A22c CR CR", "2\r\r;a\r\n02\r\n41\r\n0\r\n\r\nGET /bad HTTP/1.1\r\n"),
+	CE("A22c CR CR", "2\r\r;a\r\n02\r\n41\r\n0\r\n\r\n"
+	    "GET /bad HTTP/1.1\r\n"),
 	CE("A22d no name", "5;\r\nhello\r\n0\r\n\r\n"),
 	CE("A22e bad name", "5;bad[=x\r\nhello\r\n0\r\n\r\n"),
 	CE("A22f NUL ext", "5;\x00" "ext\r\nhello\r\n0\r\n\r\n"),
