@@ -50,7 +50,8 @@
  *                                         byte outside the authority set
  *   bad_connection                 400    Connection element not a token,
  *                                         or naming Content-Length,
- *                                         Transfer-Encoding or Host (A34)
+ *                                         Transfer-Encoding, Host or
+ *                                         Authorization (A34, A41)
  *   upgrade_with_body              400    Upgrade with CL > 0 or chunked
  *   expectation_failed             417    Expect other than one
  *                                         "100-continue" (A30)
@@ -368,7 +369,8 @@ http1_connection(const struct http1_header *h, struct http1_seen *s,
 			s->conn_upgrade = 1;
 		else if (SPAN_IS(el, n, "content-length") ||
 		    SPAN_IS(el, n, "transfer-encoding") ||
-		    SPAN_IS(el, n, "host"))
+		    SPAN_IS(el, n, "host") ||
+		    SPAN_IS(el, n, "authorization"))
 			return http1_fail(e, 400, "bad_connection");
 	}
 	return 0;

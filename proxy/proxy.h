@@ -204,6 +204,8 @@ struct worker {
 	struct routes	*routes;
 	struct tokcache	*tokens;
 	struct pool	*pool;
+	struct evbuffer	*scratch;	/* chunk coalescing; empty between
+					 * calls */
 	FILE		*access;	/* NULL: off */
 	uint64_t	 max_sessions;
 	uint64_t	 reqseq;

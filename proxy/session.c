@@ -33,6 +33,8 @@
 #include "proxy/proxy.h"
 
 #define SESSION_MAX_1XX		16	/* interim responses per request */
+/* Chunked framing may cost at most twice the data plus this (A24). */
+#define SESSION_CHUNK_SLACK	(64 * 1024)
 
 enum sess_state {
 	S_READ_HEAD = 1,
@@ -86,15 +88,19 @@ struct session {
 	enum body_mode	 req_body;
 	uint64_t	 req_remain;
 	uint64_t	 req_total;
+	uint64_t	 req_framing;
 	struct http1_chunked req_ch;
 	int		 req_done;
 	int		 client_eof;
 
-	int		 resp_started;		/* head sent to the client */
+	int		 resp_started;		/* head queued for the client */
+	size_t		 resp_mark;		/* client output before it */
+	uint64_t	 resp_queued;		/* bytes of it queued since */
 	int		 resp_n1xx;
 	enum body_mode	 resp_in;
 	int		 resp_out_chunked;
 	uint64_t	 resp_remain;
+	uint64_t	 resp_data, resp_framing;
 	struct http1_chunked resp_ch;
 	int		 resp_close;		/* close client afterwards */
 	int		 up_keepalive;		/* upstream allows reuse */
@@ -247,12 +253,15 @@ session_request_clear(struct session *s)
 	s->reason[0] = '\0';
 	s->reqid[0] = '\0';
 	s->req_body = BODY_NONE;
-	s->req_remain = s->req_total = 0;
+	s->req_remain = s->req_total = s->req_framing = 0;
 	s->req_done = 0;
 	s->resp_started = s->resp_n1xx = 0;
+	s->resp_mark = 0;
+	s->resp_queued = 0;
 	s->resp_in = BODY_NONE;
 	s->resp_out_chunked = 0;
 	s->resp_remain = s->resp_bytes = 0;
+	s->resp_data = s->resp_framing = 0;
 	s->resp_close = s->up_keepalive = 0;
 }
 
@@ -538,11 +547,10 @@ session_bearer(const struct http1_request *req, const char **tok,
 	if (h == NULL || h->valuelen < 7 ||
 	    !str_span_eqi(h->value, 6, "bearer") || h->value[6] != ' ')
 		return 0;
-	i = 7;
-	while (i < h->valuelen && h->value[i] == ' ')
-		i++;
-	*tok = h->value + i;
-	*toklen = h->valuelen - i;
+	/* RFC 6750: exactly one SP, then a token68 (checked by the
+	 * verifier, which refuses any space or tab inside). */
+	*tok = h->value + 7;
+	*toklen = h->valuelen - 7;
 	return 0;
 }
 
@@ -711,6 +719,56 @@ session_routed(struct session *s)
 	return session_start_upstream(s);
 }
 
+/*
+ * Decode chunked bytes from in until in runs dry, the message ends, or
+ * `limit` data bytes are gathered; the data gathered goes to out as ONE
+ * chunk (rechunk) or raw, so a peer sending tiny chunks costs us framing
+ * work, not output work (A24, L11).  Counts framing and data bytes.
+ * Returns 1 at the end of the message, 0 for more, -1 on a framing error.
+ */
+static int
+session_dechunk(struct session *s, struct http1_chunked *ch,
+    struct evbuffer *in, struct evbuffer *out, int rechunk, size_t limit,
+    uint64_t *framing, uint64_t *data)
+{
+	struct evbuffer *acc = s->w->scratch;
+	struct evbuffer_iovec v;
+	enum http1_chunk_rc rc = HTTP1_CHUNK_MORE;
+	size_t	 used, dlen, n;
+
+	while (evbuffer_get_length(acc) < limit &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+		rc = http1_chunked_step(ch, v.iov_base, v.iov_len, &used,
+		    &dlen);
+		if (rc == HTTP1_CHUNK_ERR || (rc == HTTP1_CHUNK_MORE &&
+		    used == 0))
+			goto fail;
+		evbuffer_drain(in, used);
+		*framing += used;
+		if (rc == HTTP1_CHUNK_DATA) {
+			evbuffer_remove_buffer(in, acc, dlen);
+			*data += dlen;
+		} else if (rc == HTTP1_CHUNK_DONE)
+			break;
+	}
+	if ((n = evbuffer_get_length(acc)) > 0) {
+		if (rechunk)
+			evbuffer_add_printf(out, "%zx\r\n", n);
+		evbuffer_add_buffer(out, acc);
+		if (rechunk)
+			evbuffer_add(out, "\r\n", 2);
+	}
+	if (rc == HTTP1_CHUNK_DONE) {
+		if (rechunk)
+			evbuffer_add(out, "0\r\n\r\n", 5);
+		return 1;
+	}
+	return 0;
+ fail:
+	evbuffer_drain(acc, evbuffer_get_length(acc));
+	return -1;
+}
+
 /* ---- forwarding the request ---- */
 
 static int
@@ -782,9 +840,9 @@ session_pump_request(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	struct bufferevent *ub = upconn_bev(s->up);
 	struct evbuffer *out = bufferevent_get_output(ub);
-	struct evbuffer_iovec v;
-	enum http1_chunk_rc rc;
-	size_t	 avail, n, used, dlen;
+	uint64_t before;
+	size_t	 avail, n;
+	int	 rc;
 
 	while (!s->req_done) {
 		if (evbuffer_get_length(out) >= s->hw) {
@@ -803,40 +861,23 @@ session_pump_request(struct session *s)
 				s->req_done = 1;
 			continue;
 		}
-		/* Chunked: decode, forward each data run as one chunk. */
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
-		rc = http1_chunked_step(&s->req_ch, v.iov_base, v.iov_len,
-		    &used, &dlen);
-		switch (rc) {
-		case HTTP1_CHUNK_MORE:
-			evbuffer_drain(in, used);
-			s->bytes_in += used;
-			if (used == 0)
-				return session_reply(s, PERR_BAD_REQUEST,
-				    "bad_chunk");
-			break;
-		case HTTP1_CHUNK_DATA:
-			evbuffer_drain(in, used);
-			s->req_total += dlen;
-			if (s->conf->max_body_bytes > 0 &&
-			    s->req_total > s->conf->max_body_bytes)
-				return session_reply(s, PERR_BODY_TOO_LARGE,
-				    NULL);
-			evbuffer_add_printf(out, "%zx\r\n", dlen);
-			evbuffer_remove_buffer(in, out, dlen);
-			evbuffer_add(out, "\r\n", 2);
-			s->bytes_in += used + dlen;
-			break;
-		case HTTP1_CHUNK_DONE:
-			evbuffer_drain(in, used);
-			s->bytes_in += used;
-			evbuffer_add(out, "0\r\n\r\n", 5);
-			s->req_done = 1;
-			break;
-		default:
+		/* Chunked: decode and forward, one chunk per pass. */
+		before = s->req_framing + s->req_total;
+		rc = session_dechunk(s, &s->req_ch, in, out, 1, s->hw,
+		    &s->req_framing, &s->req_total);
+		s->bytes_in += s->req_framing + s->req_total - before;
+		if (rc == -1)
 			return session_reply(s, PERR_BAD_REQUEST, "bad_chunk");
-		}
+		if (s->req_framing > 2 * s->req_total + SESSION_CHUNK_SLACK)
+			return session_reply(s, PERR_BAD_REQUEST,
+			    "chunk_overhead");
+		if (s->conf->max_body_bytes > 0 &&
+		    s->req_total > s->conf->max_body_bytes)
+			return session_reply(s, PERR_BODY_TOO_LARGE, NULL);
+		if (rc == 1)
+			s->req_done = 1;
+		else if (evbuffer_get_length(in) == 0)
+			break;
 	}
 	if (s->req_done) {
 		struct timeval rd, wr;
@@ -857,6 +898,21 @@ session_pump_request(struct session *s)
 static int
 session_upstream_failed(struct session *s, enum proxy_err e)
 {
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (s->resp_started && s->resp_mark == 0 &&
+	    evbuffer_get_length(out) == s->resp_queued) {
+		/* Nothing of the response reached the client: take it back
+		 * and answer 502 instead of a truncated transfer. */
+		/* A socket bufferevent freezes the start of its output
+		 * (only its writer drains it): thaw it for this drain. */
+		evbuffer_unfreeze(out, 1);
+		evbuffer_drain(out, evbuffer_get_length(out));
+		evbuffer_freeze(out, 1);
+		s->resp_started = 0;
+		s->reason[0] = '\0';
+		s->bytes_out = 0;
+	}
 	if (s->resp_started) {
 		session_set_reason(s, "upstream", "aborted");
 		session_log(s);
@@ -954,12 +1010,16 @@ session_read_response(struct session *s)
 		s->resp_close = 1;
 	c.close = s->resp_close;
 	before = evbuffer_get_length(out);
+	s->resp_mark = before;
 	headers_response(out, resp, &c);
 	s->w->stats.dropped_cookies += c.dropped_cookies;
 	if (c.dropped_cookies > 0)
 		log_info("dropped %llu Set-Cookie line(s) from sandbox %s",
 		    (unsigned long long)c.dropped_cookies, s->hr.sandbox);
 	s->bytes_out += evbuffer_get_length(out) - before;
+	/* Until bytes of this response leave, a failure can still become a
+	 * clean 502 (session_upstream_failed). */
+	s->resp_queued = evbuffer_get_length(out) - before;
 	s->status = resp->status;
 	s->resp_started = 1;
 	session_set_reason(s, NULL, "ok");
@@ -985,9 +1045,9 @@ session_pump_response(struct session *s)
 	struct bufferevent *ub = upconn_bev(s->up);
 	struct evbuffer *in = bufferevent_get_input(ub);
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	struct evbuffer_iovec v;
-	enum http1_chunk_rc rc;
-	size_t	 avail, n, used, dlen;
+	uint64_t before;
+	size_t	 avail, n;
+	int	 rc;
 
 	for (;;) {
 		if (evbuffer_get_length(out) >= s->hw) {
@@ -1004,36 +1064,30 @@ session_pump_response(struct session *s)
 			evbuffer_remove_buffer(in, out, n);
 			s->resp_remain -= n;
 			s->bytes_out += n;
+			s->resp_queued += n;
 			if (s->resp_remain == 0)
 				return session_response_done(s);
 			break;
 		case BODY_CLOSE:
 			s->bytes_out += avail;
+			s->resp_queued += avail;
 			evbuffer_add_buffer(out, in);
 			break;
 		case BODY_CHUNKED:
-			if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-				return 0;
-			rc = http1_chunked_step(&s->resp_ch, v.iov_base,
-			    v.iov_len, &used, &dlen);
-			if (rc == HTTP1_CHUNK_ERR || (rc == HTTP1_CHUNK_MORE &&
-			    used == 0))
+			before = s->resp_data;
+			n = evbuffer_get_length(out);
+			rc = session_dechunk(s, &s->resp_ch, in, out,
+			    s->resp_out_chunked, s->hw, &s->resp_framing,
+			    &s->resp_data);
+			s->bytes_out += s->resp_data - before;
+			s->resp_queued += evbuffer_get_length(out) - n;
+			if (rc == -1)
 				return session_upstream_failed(s,
 				    PERR_UPSTREAM_BAD_RESPONSE);
-			evbuffer_drain(in, used);
-			if (rc == HTTP1_CHUNK_DATA) {
-				if (s->resp_out_chunked)
-					evbuffer_add_printf(out, "%zx\r\n",
-					    dlen);
-				evbuffer_remove_buffer(in, out, dlen);
-				if (s->resp_out_chunked)
-					evbuffer_add(out, "\r\n", 2);
-				s->bytes_out += dlen;
-			} else if (rc == HTTP1_CHUNK_DONE) {
-				if (s->resp_out_chunked)
-					evbuffer_add(out, "0\r\n\r\n", 5);
+			if (rc == 1)
 				return session_response_done(s);
-			}
+			if (evbuffer_get_length(in) == 0)
+				return 0;
 			break;
 		default:
 			/* Bytes after a bodiless response: not reusable. */

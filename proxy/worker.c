@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -135,7 +136,8 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	if ((w->routes = routes_new(w->base, conf)) == NULL)
 		goto fail;
 	w->tokens = tokcache_new(conf->token_cache_slots);
-	if ((w->pool = pool_new(w)) == NULL)
+	if ((w->pool = pool_new(w)) == NULL ||
+	    (w->scratch = evbuffer_new()) == NULL)
 		goto fail;
 	return 0;
  fail:
@@ -194,6 +196,9 @@ worker_cleanup(struct worker *w)
 	w->routes = NULL;
 	tokcache_free(w->tokens);
 	w->tokens = NULL;
+	if (w->scratch != NULL)
+		evbuffer_free(w->scratch);
+	w->scratch = NULL;
 	if (w->resume_ev != NULL)
 		event_free(w->resume_ev);
 	if (w->stop_ev != NULL)
