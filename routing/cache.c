@@ -553,6 +553,21 @@ routes_lookup(struct routes *rt, const char *id, routes_cb *cb, void *arg,
 		*out = e->route;
 		return ROUTES_FOUND;
 	}
+	/*
+	 * Expired but still within route-stale: answer now and refresh in
+	 * the background (changes are pushed by pub/sub anyway; the TTL is
+	 * the safety net), so a known sandbox never waits on Redis.
+	 */
+	if (e != NULL && e->kind == ENTRY_POSITIVE &&
+	    store_connected(rt->store) &&
+	    now <= e->expires + rt->conf->route_stale_ms) {
+		if (e->fetch == NULL)
+			(void)routes_fetch_start(rt, e);
+		rt->stats.stale_hits++;
+		route_ref(e->route);
+		*out = e->route;
+		return ROUTES_FOUND;
+	}
 	rt->stats.misses++;
 	if (e != NULL && e->fetch != NULL)
 		f = e->fetch;
