@@ -170,7 +170,7 @@ def test_M05_hostile_replies(world, fake, name):
 		assert unavailable(r), r
 	assert dt < 1.5, "answer took %.2fs" % dt
 	rss = dbh.proc_rss_kib(p.pid)
-	assert rss - base < 32 * 1024, "RSS grew %d KiB" % (rss - base)
+	assert dbh.sanitized() or rss - base < 32 * 1024, "RSS grew %d KiB" % (rss - base)
 	r, dt = wait_status(p.port, pubreq(world, "mok", "/after-" + name), 200, 3)
 	assert r.status == 200, diag(b"", r, "did not recover after %s" % name)
 
@@ -249,6 +249,6 @@ def test_M10_many_concurrent_lookups(world, fake):
 	rss = dbh.proc_rss_kib(p.pid)
 	print("M10 %d stalled lookups: %s in %.2fs, RSS +%d KiB" % (N, statuses, dt, rss - base))
 	assert set(statuses) <= {"503"}, statuses
-	assert rss - base < 64 * 1024
+	assert dbh.sanitized() or rss - base < 64 * 1024
 	r, _ = wait_status(p.port, pubreq(world, "mok", "/after-m10"), 200, 5)
 	assert r.status == 200, r
