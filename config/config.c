@@ -179,6 +179,19 @@ config_defaults(struct config *conf)
 	conf->upstream_keepalive = 8;
 	conf->upstream_idle_timeout_ms = 30 * MS_SECOND;
 	(void)str_lcpy(conf->access_log, "stderr", sizeof(conf->access_log));
+	conf->timeout_stream_idle_ms = 300 * MS_SECOND;
+	conf->max_streams_per_sandbox = 256;
+	conf->stream_close_on_change = 1;
+	conf->timeout_tls_handshake_ms = 10 * MS_SECOND;
+	conf->tls_ticket_rotate_ms = MS_HOUR;
+	(void)str_lcpy(conf->cookie_samesite, "Lax",
+	    sizeof(conf->cookie_samesite));
+	conf->cookie_ttl_ms = 12 * MS_HOUR;
+	(void)str_lcpy(conf->auth_path, "/_hb/auth", sizeof(conf->auth_path));
+	(void)str_lcpy(conf->logout_path, "/_hb/logout",
+	    sizeof(conf->logout_path));
+	conf->presign_default_ttl_ms = 5 * MS_MINUTE;
+	conf->presign_max_ttl_ms = MS_HOUR;
 }
 
 /* Value parsers shared by several directives. */
@@ -324,6 +337,12 @@ conf_h_listen(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
 		    CONF_MAX_LISTEN);
 	if (conf_listen_addr(c, kw->name, av[0], &l) == -1)
 		return -1;
+	if (ac == 2) {
+		if (strcmp(av[1], "tls") != 0)
+			return conf_err(c, "%s: unknown option \"%s\" "
+			    "(expected tls)", kw->name, av[1]);
+		l.tls = 1;
+	}
 	for (i = 0; i < conf->nlisten; i++)
 		if (conf_listen_same(&conf->listen[i], &l))
 			return conf_err(c, "%s: duplicate address \"%s\"",
@@ -346,6 +365,12 @@ conf_h_admin(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
 	(void)ac;
 	if (conf_listen_addr(c, kw->name, av[0], &l) == -1)
 		return -1;
+	if (ac == 2) {
+		if (strcmp(av[1], "tls") != 0)
+			return conf_err(c, "%s: unknown option \"%s\" "
+			    "(expected tls)", kw->name, av[1]);
+		l.tls = 1;
+	}
 	for (i = 0; i < conf->nlisten; i++)
 		if (conf_listen_same(&conf->listen[i], &l))
 			return conf_err(c, "%s: \"%s\" is also a listen "
@@ -704,11 +729,189 @@ conf_h_access_log(struct conf_ctx *c, const struct conf_keyword *kw,
 	    sizeof(c->conf->access_log));
 }
 
+/* on|off into the int at kw->off. */
+static int
+conf_h_flag(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
+    int ac)
+{
+	int	*p = (int *)(void *)((char *)c->conf + kw->off);
+
+	(void)ac;
+	if (strcmp(av[0], "on") == 0)
+		*p = 1;
+	else if (strcmp(av[0], "off") == 0)
+		*p = 0;
+	else
+		return conf_err(c, "%s: expected on or off, got \"%s\"",
+		    kw->name, av[0]);
+	return 0;
+}
+
+/*
+ * cookie-key / presign-key KID FILE: an HMAC secret (loaded like an HS256
+ * jwt-key) into the conf_jwt_key array at kw->off; its count follows the
+ * array (struct layout asserted below).
+ */
+static int
+conf_h_secret(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
+    int ac)
+{
+	struct conf_jwt_key *keys;
+	size_t	*n, i, len;
+
+	(void)ac;
+	keys = (struct conf_jwt_key *)(void *)((char *)c->conf + kw->off);
+	n = (size_t *)(void *)((char *)c->conf + kw->off +
+	    CONF_MAX_SECRETS * sizeof(*keys));
+	if (*n >= CONF_MAX_SECRETS)
+		return conf_err(c, "%s: too many (max %d)", kw->name,
+		    CONF_MAX_SECRETS);
+	len = strlen(av[0]);
+	if (len == 0 || len >= sizeof(keys->kid))
+		return conf_err(c, "%s: kid too long (max %zu bytes)",
+		    kw->name, sizeof(keys->kid) - 1);
+	for (i = 0; i < len; i++)
+		if (!conf_kid_char(av[0][i]) || av[0][i] == '.')
+			return conf_err(c, "%s: invalid kid \"%s\" (allowed: "
+			    "A-Z a-z 0-9 _ : / + = -)", kw->name, av[0]);
+	for (i = 0; i < *n; i++)
+		if (strcmp(keys[i].kid, av[0]) == 0)
+			return conf_err(c, "%s: duplicate kid \"%s\" (first "
+			    "on line %d)", kw->name, av[0], keys[i].line);
+	if (strlen(av[1]) >= sizeof(keys->path))
+		return conf_err(c, "%s: file name too long (max %zu bytes)",
+		    kw->name, sizeof(keys->path) - 1);
+	memset(&keys[*n], 0, sizeof(keys[*n]));
+	(void)str_lcpy(keys[*n].kid, av[0], sizeof(keys[*n].kid));
+	keys[*n].alg = CONF_ALG_HS256;
+	(void)str_lcpy(keys[*n].path, av[1], sizeof(keys[*n].path));
+	keys[*n].line = c->line;
+	(*n)++;
+	return 0;
+}
+
+_Static_assert(offsetof(struct config, ncookie_keys) ==
+    offsetof(struct config, cookie_keys) +
+    CONF_MAX_SECRETS * sizeof(struct conf_jwt_key), "cookie_keys layout");
+_Static_assert(offsetof(struct config, npresign_keys) ==
+    offsetof(struct config, presign_keys) +
+    CONF_MAX_SECRETS * sizeof(struct conf_jwt_key), "presign_keys layout");
+
+static int
+conf_h_tls_cert(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	struct config *conf = c->conf;
+	struct conf_cert *ct;
+
+	(void)ac;
+	if (conf->ncerts >= CONF_MAX_CERTS)
+		return conf_err(c, "%s: too many (max %d)", kw->name,
+		    CONF_MAX_CERTS);
+	if (strlen(av[0]) >= sizeof(ct->cert) ||
+	    strlen(av[1]) >= sizeof(ct->key))
+		return conf_err(c, "%s: file name too long (max %zu bytes)",
+		    kw->name, sizeof(ct->cert) - 1);
+	ct = &conf->certs[conf->ncerts++];
+	memset(ct, 0, sizeof(*ct));
+	(void)str_lcpy(ct->cert, av[0], sizeof(ct->cert));
+	(void)str_lcpy(ct->key, av[1], sizeof(ct->key));
+	ct->line = c->line;
+	return 0;
+}
+
+static int
+conf_h_tls_no_sni(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	(void)ac;
+	if (strcmp(av[0], "default") == 0)
+		c->conf->tls_sni_required = 0;
+	else if (strcmp(av[0], "refuse") == 0)
+		c->conf->tls_sni_required = 1;
+	else
+		return conf_err(c, "%s: expected default or refuse, got "
+		    "\"%s\"", kw->name, av[0]);
+	return 0;
+}
+
+static int
+conf_h_upgrade_allow(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	struct config *conf = c->conf;
+	size_t	 i, len = strlen(av[0]);
+
+	(void)ac;
+	if (conf->nupgrade_allow >= CONF_MAX_UPGRADES)
+		return conf_err(c, "%s: too many (max %d)", kw->name,
+		    CONF_MAX_UPGRADES);
+	if (len == 0 || len >= sizeof(conf->upgrade_allow[0]))
+		return conf_err(c, "%s: token too long", kw->name);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)av[0][i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~/",
+		    ch) != NULL))
+			return conf_err(c, "%s: \"%s\" is not a token",
+			    kw->name, av[0]);
+	}
+	(void)str_lcpy(conf->upgrade_allow[conf->nupgrade_allow++], av[0],
+	    sizeof(conf->upgrade_allow[0]));
+	return 0;
+}
+
+static int
+conf_h_samesite(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	const char *v;
+
+	(void)ac;
+	if (strcmp(av[0], "lax") == 0)
+		v = "Lax";
+	else if (strcmp(av[0], "strict") == 0)
+		v = "Strict";
+	else if (strcmp(av[0], "none") == 0)
+		v = "None";
+	else
+		return conf_err(c, "%s: expected lax, strict or none, got "
+		    "\"%s\"", kw->name, av[0]);
+	(void)str_lcpy(c->conf->cookie_samesite, v,
+	    sizeof(c->conf->cookie_samesite));
+	return 0;
+}
+
+/* auth-path, logout-path: an absolute path of safe characters. */
+static int
+conf_h_path(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
+    int ac)
+{
+	char	*dst = (char *)c->conf + kw->off;
+	size_t	 i, len = strlen(av[0]);
+
+	(void)ac;
+	if (len < 2 || av[0][0] != '/' || len >= 64)
+		return conf_err(c, "%s: \"%s\" is not an absolute path "
+		    "(2..63 bytes)", kw->name, av[0]);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)av[0][i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("/_-.", ch) != NULL))
+			return conf_err(c, "%s: \"%s\" has a character "
+			    "outside A-Z a-z 0-9 / _ - .", kw->name, av[0]);
+	}
+	(void)str_lcpy(dst, av[0], 64);
+	return 0;
+}
+
 #define OFF(f)	offsetof(struct config, f)
 
 /* The keyword table: the whole grammar of the file. */
 static const struct conf_keyword conf_keywords[] = {
-	{ "listen", 1, 1, 0, conf_h_listen, 0, 0, 0 },
+	{ "listen", 1, 2, 0, conf_h_listen, 0, 0, 0 },
 	{ "admin-listen", 1, 1, 1, conf_h_admin, 0, 0, 0 },
 	{ "workers", 1, 1, 1, conf_h_workers, 0, 0, 0 },
 	{ "domain", 1, 1, 0, conf_h_domain, 0, 0, 0 },
@@ -758,6 +961,34 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "upstream-idle-timeout", 1, 1, 1, conf_h_duration,
 	    OFF(upstream_idle_timeout_ms), 10, MS_DAY },
 	{ "access-log", 1, 1, 1, conf_h_access_log, 0, 0, 0 },
+	{ "timeout-stream-idle", 1, 1, 1, conf_h_duration,
+	    OFF(timeout_stream_idle_ms), 10, 7 * MS_DAY },
+	{ "max-streams-per-sandbox", 1, 1, 1, conf_h_count,
+	    OFF(max_streams_per_sandbox), 0, CONF_MAX_CONNECTIONS },
+	{ "stream-close-on-route-change", 1, 1, 1, conf_h_flag,
+	    OFF(stream_close_on_change), 0, 0 },
+	{ "upgrade-allow", 1, 1, 0, conf_h_upgrade_allow, 0, 0, 0 },
+	{ "tls-cert", 2, 2, 0, conf_h_tls_cert, 0, 0, 0 },
+	{ "tls-no-sni", 1, 1, 1, conf_h_tls_no_sni, 0, 0, 0 },
+	{ "timeout-tls-handshake", 1, 1, 1, conf_h_duration,
+	    OFF(timeout_tls_handshake_ms), 10, MS_HOUR },
+	{ "tls-ticket-rotate", 1, 1, 1, conf_h_duration,
+	    OFF(tls_ticket_rotate_ms), 0, 7 * MS_DAY },
+	{ "cookie-key", 2, 2, 0, conf_h_secret, OFF(cookie_keys), 0, 0 },
+	{ "cookie-samesite", 1, 1, 1, conf_h_samesite, 0, 0, 0 },
+	{ "cookie-ttl", 1, 1, 1, conf_h_duration,
+	    OFF(cookie_ttl_ms), MS_MINUTE, 30 * MS_DAY },
+	{ "auth-path", 1, 1, 1, conf_h_path, OFF(auth_path), 0, 0 },
+	{ "logout-path", 1, 1, 1, conf_h_path, OFF(logout_path), 0, 0 },
+	{ "grant-max-ttl", 1, 1, 1, conf_h_duration,
+	    OFF(grant_max_ttl_ms), 0, 30 * MS_DAY },
+	{ "grant-single-use", 1, 1, 1, conf_h_flag,
+	    OFF(grant_single_use), 0, 0 },
+	{ "presign-key", 2, 2, 0, conf_h_secret, OFF(presign_keys), 0, 0 },
+	{ "presign-default-ttl", 1, 1, 1, conf_h_duration,
+	    OFF(presign_default_ttl_ms), MS_SECOND, 7 * MS_DAY },
+	{ "presign-max-ttl", 1, 1, 1, conf_h_duration,
+	    OFF(presign_max_ttl_ms), MS_SECOND, 7 * MS_DAY },
 };
 
 #define CONF_NKEYWORDS	DB_ARRLEN(conf_keywords)
@@ -880,6 +1111,7 @@ static int
 conf_check(struct conf_ctx *c)
 {
 	const struct config *conf = c->conf;
+	size_t	 i;
 
 	c->line = 0;
 	if (conf->nlisten == 0)
@@ -888,6 +1120,15 @@ conf_check(struct conf_ctx *c)
 		return conf_err(c, "no domain or path-host directive");
 	if (conf->njwt_keys == 0)
 		return conf_err(c, "no jwt-key directive");
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].tls && conf->ncerts == 0)
+			return conf_err(c, "listen ... tls needs at least one "
+			    "tls-cert directive");
+	if (conf->presign_default_ttl_ms > conf->presign_max_ttl_ms)
+		return conf_err(c, "presign-default-ttl is longer than "
+		    "presign-max-ttl");
+	if (strcmp(conf->auth_path, conf->logout_path) == 0)
+		return conf_err(c, "auth-path and logout-path are the same");
 	return 0;
 }
 
@@ -1151,6 +1392,12 @@ config_load(const char *path, char *err, size_t errlen)
 	for (i = 0; i < conf->njwt_keys; i++)
 		if (conf_load_key(&c, path, &conf->jwt_keys[i]) == -1)
 			goto fail;
+	for (i = 0; i < conf->ncookie_keys; i++)
+		if (conf_load_key(&c, path, &conf->cookie_keys[i]) == -1)
+			goto fail;
+	for (i = 0; i < conf->npresign_keys; i++)
+		if (conf_load_key(&c, path, &conf->presign_keys[i]) == -1)
+			goto fail;
 	free(text);
 	(void)close(fd);
 	return conf;
@@ -1162,23 +1409,31 @@ fail:
 	return NULL;
 }
 
-void
-config_free_contents(struct config *conf)
+static void
+conf_wipe_keys(struct conf_jwt_key *keys, size_t n, size_t max)
 {
 	size_t	 i;
 
+	for (i = 0; i < n && i < max; i++) {
+		if (keys[i].key != NULL) {
+			OPENSSL_cleanse(keys[i].key, keys[i].keylen);
+			free(keys[i].key);
+		}
+		keys[i].key = NULL;
+		keys[i].keylen = 0;
+	}
+}
+
+void
+config_free_contents(struct config *conf)
+{
 	if (conf == NULL)
 		return;
-	for (i = 0; i < conf->njwt_keys && i < CONF_MAX_JWT_KEYS; i++) {
-		struct conf_jwt_key *k = &conf->jwt_keys[i];
-
-		if (k->key != NULL) {
-			OPENSSL_cleanse(k->key, k->keylen);
-			free(k->key);
-		}
-		k->key = NULL;
-		k->keylen = 0;
-	}
+	conf_wipe_keys(conf->jwt_keys, conf->njwt_keys, CONF_MAX_JWT_KEYS);
+	conf_wipe_keys(conf->cookie_keys, conf->ncookie_keys,
+	    CONF_MAX_SECRETS);
+	conf_wipe_keys(conf->presign_keys, conf->npresign_keys,
+	    CONF_MAX_SECRETS);
 }
 
 void

@@ -22,6 +22,9 @@
 #define CONF_MAX_WORKERS	64
 #define CONF_MAX_HOSTNAME	253
 #define CONF_MAX_CONNECTIONS	1000000
+#define CONF_MAX_CERTS		32
+#define CONF_MAX_SECRETS	8		/* cookie-key, presign-key */
+#define CONF_MAX_UPGRADES	8
 
 enum conf_alg {
 	CONF_ALG_HS256 = 1,
@@ -50,6 +53,14 @@ struct conf_jwt_key {
 	unsigned char	*key;		/* HS*: raw secret; RS/ES*: PEM */
 	size_t		 keylen;
 	int		 line;		/* where it was declared */
+};
+
+/* A TLS certificate chain and its private key (PEM files), loaded and
+ * checked by tls/. */
+struct conf_cert {
+	char		 cert[256];
+	char		 key[256];
+	int		 line;
 };
 
 struct conf_cidr {
@@ -113,6 +124,36 @@ struct config {
 	uint64_t	 upstream_idle_timeout_ms;
 
 	char		 access_log[256];	/* "stderr", "off" or a path */
+
+	/* Long-lived streams: WebSocket tunnels and event streams. */
+	uint64_t	 timeout_stream_idle_ms;
+	uint64_t	 max_streams_per_sandbox;	/* 0 = unlimited */
+	int		 stream_close_on_change;
+	char		 upgrade_allow[CONF_MAX_UPGRADES][32]; /* besides ws */
+	size_t		 nupgrade_allow;
+
+	/* TLS termination. */
+	struct conf_cert certs[CONF_MAX_CERTS];	/* [0] is the default */
+	size_t		 ncerts;
+	int		 tls_sni_required;	/* no SNI: refuse handshake */
+	uint64_t	 timeout_tls_handshake_ms;
+	uint64_t	 tls_ticket_rotate_ms;	/* 0 = no session tickets */
+
+	/* Browser sessions (HMAC secrets, alg HS256; [0] signs). */
+	struct conf_jwt_key cookie_keys[CONF_MAX_SECRETS];
+	size_t		 ncookie_keys;
+	char		 cookie_samesite[8];	/* "Lax", "Strict", "None" */
+	uint64_t	 cookie_ttl_ms;
+	char		 auth_path[64];		/* "/_hb/auth" */
+	char		 logout_path[64];	/* "/_hb/logout" */
+	uint64_t	 grant_max_ttl_ms;	/* 0 = any grant lifetime */
+	int		 grant_single_use;
+
+	/* Presigned file-transfer URLs (HMAC secrets; [0] signs). */
+	struct conf_jwt_key presign_keys[CONF_MAX_SECRETS];
+	size_t		 npresign_keys;
+	uint64_t	 presign_default_ttl_ms;
+	uint64_t	 presign_max_ttl_ms;
 };
 
 /* config.c */

@@ -118,9 +118,24 @@ static const struct {
 	/* format */
 	{ "bogus 1", "t:1: unknown directive \"bogus\"" },
 	{ "Listen 127.0.0.1:80", "t:1: unknown directive \"Listen\"" },
-	{ "\n\nlisten", "t:3: listen: expected 1 argument, got 0" },
+	{ "\n\nlisten", "t:3: listen: expected 1 to 2 arguments, got 0" },
 	{ "listen 127.0.0.1:1 127.0.0.1:2",
-	    "t:1: listen: expected 1 argument, got 2" },
+	    "t:1: listen: unknown option \"127.0.0.1:2\" (expected tls)" },
+	{ "listen 127.0.0.1:1 tls x",
+	    "t:1: listen: expected 1 to 2 arguments, got 3" },
+	{ "cookie-samesite loose",
+	    "t:1: cookie-samesite: expected lax, strict or none, got "
+	    "\"loose\"" },
+	{ "stream-close-on-route-change yes",
+	    "t:1: stream-close-on-route-change: expected on or off, got "
+	    "\"yes\"" },
+	{ "tls-no-sni maybe",
+	    "t:1: tls-no-sni: expected default or refuse, got \"maybe\"" },
+	{ "auth-path _hb",
+	    "t:1: auth-path: \"_hb\" is not an absolute path (2..63 bytes)" },
+	{ "upgrade-allow a,b", "t:1: upgrade-allow: \"a,b\" is not a token" },
+	{ "presign-key a.b k", "t:1: presign-key: invalid kid \"a.b\" "
+	    "(allowed: A-Z a-z 0-9 _ : / + = -)" },
 	{ "jwt-key a HS256", "t:1: jwt-key: expected 3 arguments, got 2" },
 	{ "a b c d e f g h i j k l m n o p q",
 	    "t:1: too many words (max 16)" },
