@@ -106,4 +106,108 @@ enum authz_verdict authz_decide(const struct route *, const char *,
 /* Does the port need a credential before the route is known? (runtime) */
 int		 authz_needs_cred_early(uint16_t);
 
+/* presign.c -- presigned file-transfer URLs (issue: presigned URLs) */
+#define PRESIGN_MAX_PATH	1024	/* the file path a URL is bound to */
+#define PRESIGN_MAX_TOKEN	2048
+
+struct presign_claims {
+	char		 sbx[ROUTE_MAX_ID + 1];
+	int		 put;		/* 1: PUT (upload), 0: GET (download) */
+	char		 path[PRESIGN_MAX_PATH + 1];	/* exact, decoded */
+	size_t		 pathlen;
+	int64_t		 exp;		/* epoch seconds */
+	char		 kid[64];
+	unsigned char	 nonce[16];	/* random; one-time claim key */
+	int		 one_time;
+	uint64_t	 max_bytes;	/* upload cap; 0 = none */
+};
+
+enum presign_rc {
+	PRESIGN_OK = 0,
+	PRESIGN_MALFORMED,	/* 401 presign_malformed */
+	PRESIGN_UNKNOWN_KEY,	/* 401 presign_unknown_key */
+	PRESIGN_BAD_SIGNATURE,	/* 401 presign_bad_signature */
+	PRESIGN_EXPIRED,	/* 401 presign_expired */
+	PRESIGN_WRONG_SANDBOX,	/* 403 presign_wrong_sandbox */
+	PRESIGN_WRONG_METHOD,	/* 403 presign_wrong_method */
+	PRESIGN_WRONG_PATH	/* 403 presign_wrong_path */
+};
+
+/*
+ * Sign c (kid and nonce filled in here, with the first presign-key and
+ * fresh random bytes) into tok as a NUL-terminated URL-safe string.
+ * Returns its length or -1.
+ */
+int		 presign_mint(const struct config *, struct presign_claims *,
+		    char *, size_t);
+/*
+ * Check tok[0..len) for a request on sandbox sbx with method put/get and
+ * the decoded path[0..pathlen) at time now.  Constant-time MAC compare;
+ * fills *out on PRESIGN_OK (and on WRONG_* so callers can log).
+ */
+enum presign_rc	 presign_verify(const struct config *, const char *, size_t,
+		    const char *, int, const char *, size_t, time_t,
+		    struct presign_claims *);
+const char	*presign_code(enum presign_rc);
+/*
+ * Parse a mint request body {"path": S, "expiresInSeconds": N?,
+ * "oneTime": B?, "maxBytes": N?} against the configured default and
+ * maximum lifetimes; fills path, exp (now + ttl), one_time, max_bytes.
+ * Returns 0, or -1 with a client-facing reason in err (-> 400).
+ */
+int		 presign_parse_request(const struct config *, const char *,
+		    size_t, time_t, struct presign_claims *, char *, size_t);
+/*
+ * Percent-encode s[0..len) for a query value (unreserved kept, the rest
+ * %XX) into out; returns the length or -1 if it does not fit.
+ */
+int		 presign_urlencode(const char *, size_t, char *, size_t);
+/*
+ * Find query parameter `name` in the query q[0..len) (the part after
+ * '?'), decode it strictly into out (invalid or duplicate -> -1, absent
+ * -> 0, found -> 1 with *outlen set).
+ */
+int		 presign_query_param(const char *, size_t, const char *, char *,
+		    size_t, size_t *);
+
+/* cookie.c -- the browser session cookie and the bootstrap link */
+#define COOKIE_NAME		"__Host-drawbridge"
+#define COOKIE_MAX_VALUE	256
+
+/*
+ * The cookie binds one canonical host (sandbox + port; the Host without
+ * port) and an expiry, signed with the first cookie-key.  Writes the
+ * cookie value (not the Set-Cookie line) into buf; returns its length or
+ * -1.
+ */
+int		 cookie_mint(const struct config *, const char *, int64_t,
+		    char *, size_t);
+enum cookie_rc {
+	COOKIE_OK = 0,
+	COOKIE_MALFORMED,
+	COOKIE_UNKNOWN_KEY,
+	COOKIE_BAD_SIGNATURE,
+	COOKIE_EXPIRED,
+	COOKIE_WRONG_HOST
+};
+/* Verify a cookie value for canonical host at time now. */
+enum cookie_rc	 cookie_verify(const struct config *, const char *, size_t,
+		    const char *, time_t);
+const char	*cookie_code(enum cookie_rc);
+/*
+ * In a Cookie header value hdr[0..len): find our cookie (returns 1 and
+ * its value span; 0 if absent; -1 if present more than once), and write
+ * the header without it into out (returns the new length via *outlen;
+ * 0 when nothing else remains).
+ */
+int		 cookie_find(const char *, size_t, const char **, size_t *);
+int		 cookie_strip(const char *, size_t, char *, size_t, size_t *);
+/*
+ * Validate the bootstrap `next` query value (raw, percent-encoded) as a
+ * same-host path: decoded, it must start with one '/', not "//" or "/\",
+ * and contain no control characters or backslashes.  Writes the safe
+ * (re-encoded) path into out; on any doubt writes "/" and returns -1.
+ */
+int		 cookie_next_path(const char *, size_t, char *, size_t);
+
 #endif /* DB_AUTHZ_H */
