@@ -62,6 +62,8 @@ static const struct proxy_errinfo errors_table[PERR_COUNT] = {
 	    "the route store is unavailable; retry shortly" },
 	[PERR_UPSTREAM_TIMEOUT] = { 504, "upstream_timeout",
 	    "the sandbox did not answer in time" },
+	[PERR_TOO_MANY_STREAMS] = { 429, "too_many_streams",
+	    "too many concurrent streams for this sandbox" },
 	[PERR_INTERNAL] =	{ 500, "internal_error",
 	    "internal error" },
 };

@@ -146,9 +146,9 @@ headers_request(struct evbuffer *out, const struct http1_request *req,
 	if (injlen > 0)
 		evbuffer_add_printf(out, "%s: %s\r\n", c->inject_name,
 		    c->inject_value);
-	if (c->websocket)
+	if (c->upgrade != NULL)
 		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
-		    "Upgrade: websocket\r\n");
+		    "Upgrade: %s\r\n", c->upgrade);
 	if (c->body == 1)
 		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
 		    (unsigned long long)c->content_length);
@@ -228,9 +228,9 @@ headers_response(struct evbuffer *out, const struct http1_response *resp,
 	case RESP_CLOSE:
 		break;
 	}
-	if (c->websocket)
+	if (c->upgrade != NULL)
 		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
-		    "Upgrade: websocket\r\n");
+		    "Upgrade: %s\r\n", c->upgrade);
 	else if (c->close)
 		evbuffer_add_printf(out, "Connection: close\r\n");
 	else if (c->client_minor == 0)

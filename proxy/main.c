@@ -110,6 +110,7 @@ main(int argc, char *argv[])
 	struct config *conf;
 	struct worker *workers = NULL;
 	struct admin *admin = NULL;
+	struct streams *streams = NULL;
 	struct event_base *base = NULL;
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	const int signos[3] = { SIGTERM, SIGINT, SIGHUP };
@@ -164,6 +165,8 @@ main(int argc, char *argv[])
 		setvbuf(access, NULL, _IOLBF, 0);
 	}
 
+	if ((streams = streams_new()) == NULL)
+		fatal("streams_new");
 	nw = config_workers(conf);
 	nl = conf->nlisten;
 	if ((fds = calloc((size_t)nw * nl, sizeof(*fds))) == NULL ||
@@ -181,7 +184,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < nw; i++) {
 		if (worker_init(&workers[i], i, conf, &fds[i * nl], nl,
-		    access) == -1)
+		    access, streams) == -1)
 			goto done;
 		/* The worker's listeners own the fds now. */
 		for (l = 0; l < nl; l++)
@@ -225,6 +228,7 @@ main(int argc, char *argv[])
 				close(fds[l]);
 	free(fds);
 	free(workers);
+	streams_free(streams);
 	if (access != NULL && access != stderr)
 		fclose(access);
 	config_free(conf);

@@ -66,6 +66,7 @@ enum proxy_err {
 	PERR_UPSTREAM_BAD_RESPONSE,
 	PERR_ROUTE_STORE,
 	PERR_UPSTREAM_TIMEOUT,
+	PERR_TOO_MANY_STREAMS,
 	PERR_INTERNAL,
 	PERR_COUNT
 };
@@ -99,7 +100,8 @@ struct hdr_req_ctx {
 	const char	*inject_name;	/* "" or NULL: none */
 	const char	*inject_value;
 	const char	*request_id;
-	int		 websocket;	/* forward an accepted ws upgrade */
+	const char	*upgrade;	/* forward this accepted upgrade
+					 * token ("websocket"), or NULL */
 	int		 body;		/* 0 none, 1 Content-Length, 2 chunked */
 	uint64_t	 content_length;
 };
@@ -113,7 +115,7 @@ struct hdr_resp_ctx {
 	int		 framing;	/* enum resp_framing below */
 	uint64_t	 content_length;
 	int		 close;		/* we close the client after this */
-	int		 websocket;	/* 101 to an accepted ws upgrade */
+	const char	*upgrade;	/* 101 to an accepted upgrade */
 	uint64_t	 dropped_cookies; /* out: Set-Cookie lines removed */
 };
 
@@ -174,7 +176,16 @@ struct bufferevent *upconn_bev(struct upconn *);
 int		 upconn_reused(const struct upconn *);
 const struct upkey *upconn_key(const struct upconn *);
 
+/* streams.c */
+struct streams;
+struct streams	*streams_new(void);
+void		 streams_free(struct streams *);
+int		 streams_acquire(struct streams *, const char *, uint64_t);
+void		 streams_release(struct streams *, const char *);
+
 /* session.c */
+/* Close the open streams of sandbox id (its route changed). */
+void		 session_route_changed(struct worker *, const char *);
 void		 session_accept(struct worker *, int, struct sockaddr *, int,
 		    int);
 void		 session_close(struct session *);
@@ -204,6 +215,7 @@ struct worker {
 	struct routes	*routes;
 	struct tokcache	*tokens;
 	struct pool	*pool;
+	struct streams	*streams;	/* shared by all workers */
 	struct evbuffer	*scratch;	/* chunk coalescing; empty between
 					 * calls */
 	FILE		*access;	/* NULL: off */
@@ -214,7 +226,7 @@ struct worker {
 };
 
 int		 worker_init(struct worker *, unsigned, const struct config *,
-		    const int *, size_t, FILE *);
+		    const int *, size_t, FILE *, struct streams *);
 int		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);	/* from another thread */
 void		 worker_join(struct worker *);

@@ -76,7 +76,9 @@ struct session {
 	struct route	*route;			/* reference */
 	struct upkey	 key;
 	struct upconn	*up;			/* owned while busy */
-	int		 websocket;
+	const char	*upgrade;		/* accepted upgrade token */
+	char		 upgrade_buf[32];
+	int		 stream;		/* holds a stream slot */
 	int		 head_method;
 	int		 retried;
 	char		 reqid[32];
@@ -228,6 +230,10 @@ session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
 static void
 session_request_clear(struct session *s)
 {
+	if (s->stream) {
+		streams_release(s->w->streams, s->hr.sandbox);
+		s->stream = 0;
+	}
 	if (s->rreq != NULL) {
 		routes_cancel(s->rreq);
 		s->rreq = NULL;
@@ -247,7 +253,8 @@ session_request_clear(struct session *s)
 	memset(&s->hr, 0, sizeof(s->hr));
 	memset(&s->cred, 0, sizeof(s->cred));
 	s->auth_ours = 0;
-	s->websocket = s->head_method = s->retried = 0;
+	s->upgrade = NULL;
+	s->head_method = s->retried = 0;
 	s->bytes_in = s->bytes_out = 0;
 	s->status = 0;
 	s->reason[0] = '\0';
@@ -604,6 +611,37 @@ session_deny(struct session *s, enum authz_verdict v)
 	}
 }
 
+/*
+ * An Upgrade other than websocket is forwarded only when upgrade-allow
+ * lists it (h2c and friends are smuggling vectors); otherwise the header
+ * is dropped and the request proceeds as a plain one.
+ */
+static const char *
+session_upgrade_allowed(struct session *s)
+{
+	const struct http1_request *req = s->req;
+	int	 u, c;
+	size_t	 i;
+
+	if (s->conf->nupgrade_allow == 0 || req->methodlen != 3 ||
+	    memcmp(req->method, "GET", 3) != 0)
+		return NULL;
+	u = http1_find(req->headers, req->nheaders, "upgrade", 7);
+	c = http1_find(req->headers, req->nheaders, "connection", 10);
+	if (u < 0 || c < 0 || !str_list_has_tokeni(req->headers[c].value,
+	    req->headers[c].valuelen, "upgrade"))
+		return NULL;
+	for (i = 0; i < s->conf->nupgrade_allow; i++) {
+		if (str_span_eqi(req->headers[u].value,
+		    req->headers[u].valuelen, s->conf->upgrade_allow[i])) {
+			str_lcpy(s->upgrade_buf, s->conf->upgrade_allow[i],
+			    sizeof(s->upgrade_buf));
+			return s->upgrade_buf;
+		}
+	}
+	return NULL;
+}
+
 static int
 session_process(struct session *s)
 {
@@ -641,7 +679,10 @@ session_process(struct session *s)
 	if (session_bearer(req, &tok, &toklen) == -1)
 		return session_reply(s, PERR_BAD_REQUEST,
 		    "duplicate_authorization");
-	s->websocket = req->upgrade_websocket;
+	if (req->upgrade_websocket)
+		s->upgrade = "websocket";
+	else if (req->upgrade)
+		s->upgrade = session_upgrade_allowed(s);
 	session_credential(s);
 
 	/* The runtime API needs a credential before the route matters. */
@@ -712,6 +753,12 @@ session_routed(struct session *s)
 	s->key.port = port != 0 ? port : r->runtime_port;
 	s->key.generation = r->generation;
 
+	if (s->upgrade != NULL) {
+		if (streams_acquire(s->w->streams, s->hr.sandbox,
+		    s->conf->max_streams_per_sandbox) == -1)
+			return session_reply(s, PERR_TOO_MANY_STREAMS, NULL);
+		s->stream = 1;
+	}
 	if (s->req->expect_continue && s->req->minor == 1 &&
 	    (s->req->chunked || s->req->content_length > 0))
 		evbuffer_add(bufferevent_get_output(s->bev),
@@ -791,7 +838,7 @@ session_send_head(struct session *s)
 		c.inject_value = r->inject_value;
 	}
 	c.request_id = s->reqid;
-	c.websocket = s->websocket;
+	c.upgrade = s->upgrade;
 	if (s->req->chunked) {
 		c.body = 2;
 		s->req_body = BODY_CHUNKED;
@@ -925,6 +972,17 @@ session_upstream_failed(struct session *s, enum proxy_err e)
 }
 
 static int
+session_is_event_stream(const struct http1_response *resp)
+{
+	int	 i = http1_find(resp->headers, resp->nheaders, "content-type",
+	    12);
+
+	return resp->status == 200 && i >= 0 &&
+	    resp->headers[i].valuelen >= 17 &&
+	    str_span_eqi(resp->headers[i].value, 17, "text/event-stream");
+}
+
+static int
 session_read_response(struct session *s)
 {
 	struct bufferevent *ub = upconn_bev(s->up);
@@ -969,17 +1027,31 @@ session_read_response(struct session *s)
 			    PERR_UPSTREAM_BAD_RESPONSE);
 		goto again;
 	}
-	if (resp->status == 101 && !s->websocket) {
+	if (resp->status == 101 && s->upgrade == NULL) {
 		free(resp);
 		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
 	}
 
+	if (resp->status != 101 && s->stream) {
+		/* Upgrade refused: an ordinary response after all. */
+		streams_release(s->w->streams, s->hr.sandbox);
+		s->stream = 0;
+	}
+	if (session_is_event_stream(resp) && !s->stream) {
+		if (streams_acquire(s->w->streams, s->hr.sandbox,
+		    s->conf->max_streams_per_sandbox) == -1) {
+			free(resp);
+			s->up_keepalive = 0;
+			return session_reply(s, PERR_TOO_MANY_STREAMS, NULL);
+		}
+		s->stream = 1;
+	}
 	memset(&c, 0, sizeof(c));
 	c.client_minor = s->req->minor;
 	s->up_keepalive = resp->keepalive;
 	if (resp->status == 101) {
 		c.framing = RESP_CLOSE;
-		c.websocket = 1;
+		c.upgrade = s->upgrade;
 		s->resp_in = BODY_NONE;
 	} else if (s->head_method || resp->status == 204 ||
 	    resp->status == 304) {
@@ -1029,9 +1101,11 @@ session_read_response(struct session *s)
 	if (s->status == 101)
 		return session_tunnel_start(s);
 	/* Body phase: inactivity, not a total deadline (SSE, downloads). */
-	session_tv(&tv, s->conf->timeout_upstream_idle_ms);
+	session_tv(&tv, s->stream ? s->conf->timeout_stream_idle_ms :
+	    s->conf->timeout_upstream_idle_ms);
 	bufferevent_set_timeouts(ub, &tv, NULL);
-	session_tv(&tv, s->conf->timeout_body_ms);
+	if (!s->stream)
+		session_tv(&tv, s->conf->timeout_body_ms);
 	bufferevent_set_timeouts(s->bev, s->req_done ? NULL : &tv, &tv);
 	if (s->resp_in == BODY_NONE ||
 	    (s->resp_in == BODY_LENGTH && s->resp_remain == 0))
@@ -1140,7 +1214,7 @@ session_tunnel_start(struct session *s)
 	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	bufferevent_enable(ub, EV_READ | EV_WRITE);
-	session_timer_set(s, s->conf->timeout_upstream_idle_ms);
+	session_timer_set(s, s->conf->timeout_stream_idle_ms);
 	if (session_tunnel_relay(s, 0) == -1)
 		return -1;
 	return session_tunnel_relay(s, 1);
@@ -1176,7 +1250,7 @@ session_tunnel_relay(struct session *s, int from_up)
 		else
 			s->bytes_in += n;
 		evbuffer_add_buffer(out, in);
-		session_timer_set(s, s->conf->timeout_upstream_idle_ms);
+		session_timer_set(s, s->conf->timeout_stream_idle_ms);
 	}
 	if (evbuffer_get_length(out) >= s->hw) {
 		bufferevent_disable(src, EV_READ);
@@ -1210,6 +1284,27 @@ session_tunnel_eof(struct session *s, int from_up)
 	else
 		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
 	return 0;
+}
+
+/* ---- route changes ---- */
+
+void
+session_route_changed(struct worker *w, const char *id)
+{
+	struct session *s, *next;
+
+	for (s = TAILQ_FIRST(&w->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (!s->stream || strcmp(s->hr.sandbox, id) != 0)
+			continue;
+		session_set_reason(s, "route", "changed");
+		if (s->status == 0)
+			s->status = 499;
+		session_log(s);
+		free(s->req);
+		s->req = NULL;
+		session_close(s);
+	}
 }
 
 /* ---- callbacks ---- */

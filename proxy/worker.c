@@ -84,6 +84,16 @@ worker_session_done(struct worker *w)
 	}
 }
 
+/* An invalidation for one sandbox arrived (not a flush). */
+static void
+worker_route_changed(void *arg, const char *id)
+{
+	struct worker *w = arg;
+
+	if (w->conf->stream_close_on_change)
+		session_route_changed(w, id);
+}
+
 static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -105,7 +115,7 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 worker_init(struct worker *w, unsigned id, const struct config *conf,
-    const int *fds, size_t nfds, FILE *access)
+    const int *fds, size_t nfds, FILE *access, struct streams *streams)
 {
 	size_t	 i;
 	unsigned n = config_workers(conf);
@@ -114,6 +124,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	w->id = id;
 	w->conf = conf;
 	w->access = access;
+	w->streams = streams;
 	TAILQ_INIT(&w->sessions);
 	w->max_sessions = conf->max_connections / (n ? n : 1);
 	if (w->max_sessions == 0)
@@ -135,6 +146,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	}
 	if ((w->routes = routes_new(w->base, conf)) == NULL)
 		goto fail;
+	routes_set_listener(w->routes, worker_route_changed, w);
 	w->tokens = tokcache_new(conf->token_cache_slots);
 	if ((w->pool = pool_new(w)) == NULL ||
 	    (w->scratch = evbuffer_new()) == NULL)

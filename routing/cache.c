@@ -108,6 +108,8 @@ struct routes {
 	uint64_t	 key[2];	/* SipHash key */
 	uint64_t	(*clock)(void *);
 	void		*clock_arg;
+	routes_listener	*listener;
+	void		*listener_arg;
 	struct routes_stats stats;
 };
 
@@ -620,6 +622,20 @@ routes_inval(void *arg, const char *id, size_t len)
 		return;
 	if ((e = routes_find(rt, id, len)) != NULL)
 		routes_remove(rt, e);
+	if (rt->listener != NULL) {
+		char	 buf[ROUTE_MAX_ID + 1];
+
+		memcpy(buf, id, len);
+		buf[len] = '\0';
+		rt->listener(rt->listener_arg, buf);
+	}
+}
+
+void
+routes_set_listener(struct routes *rt, routes_listener *cb, void *arg)
+{
+	rt->listener = cb;
+	rt->listener_arg = arg;
 }
 
 /*

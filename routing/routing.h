@@ -177,6 +177,10 @@ void		 routes_free(struct routes *);
 enum routes_result routes_lookup(struct routes *, const char *, routes_cb *,
 		    void *, struct routes_req **, struct route **);
 void		 routes_cancel(struct routes_req *);
+/* Called with the sandbox id for each invalidation of one id (not for
+ * flushes), after the cache dropped it: open streams may need closing. */
+typedef void	 routes_listener(void *, const char *);
+void		 routes_set_listener(struct routes *, routes_listener *, void *);
 void		 route_ref(struct route *);
 void		 route_unref(struct route *);
 /* Counters for /metrics and tests. */
