@@ -59,7 +59,12 @@ def binaries():
 
 @pytest.fixture(scope="session")
 def secret():
-	return secrets.token_bytes(48)
+	# 48 random bytes, never ending in a newline (the key loader strips
+	# one trailing newline, which would make python-jwt tokens differ)
+	s = secrets.token_bytes(48)
+	while s.endswith((b"\n", b"\r")):
+		s = secrets.token_bytes(48)
+	return s
 
 
 @pytest.fixture(scope="session")
