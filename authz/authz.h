@@ -173,6 +173,7 @@ int		 presign_query_param(const char *, size_t, const char *, char *,
 /* cookie.c -- the browser session cookie and the bootstrap link */
 #define COOKIE_NAME		"__Host-drawbridge"
 #define COOKIE_MAX_VALUE	256
+#define COOKIE_MAX_NEXT		2048	/* Location from `next` */
 
 /*
  * The cookie binds one canonical host (sandbox + port; the Host without
@@ -198,7 +199,9 @@ const char	*cookie_code(enum cookie_rc);
  * In a Cookie header value hdr[0..len): find our cookie (returns 1 and
  * its value span; 0 if absent; -1 if present more than once), and write
  * the header without it into out (returns the new length via *outlen;
- * 0 when nothing else remains).
+ * 0 when nothing else remains).  cookie_strip returns 0, or -1 if out is
+ * too small (2 * len + 1 always suffices: other pairs are kept byte for
+ * byte, joined with "; "); out is NUL-terminated.
  */
 int		 cookie_find(const char *, size_t, const char **, size_t *);
 int		 cookie_strip(const char *, size_t, char *, size_t, size_t *);
@@ -206,7 +209,9 @@ int		 cookie_strip(const char *, size_t, char *, size_t, size_t *);
  * Validate the bootstrap `next` query value (raw, percent-encoded) as a
  * same-host path: decoded, it must start with one '/', not "//" or "/\",
  * and contain no control characters or backslashes.  Writes the safe
- * (re-encoded) path into out; on any doubt writes "/" and returns -1.
+ * (re-encoded) path into out (NUL-terminated, at most COOKIE_MAX_NEXT
+ * bytes, so outsz COOKIE_MAX_NEXT + 1) and returns 0; on any doubt
+ * writes "/" and returns -1.
  */
 int		 cookie_next_path(const char *, size_t, char *, size_t);
 
