@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,6 +24,76 @@
 #include "proxy/proxy.h"
 
 #define MAIN_BACKLOG	1024
+#define MAIN_MAX_RELOADS	256	/* configs kept alive until exit */
+
+/* What the signal and timer callbacks need; lives in main()'s frame. */
+struct main_state {
+	struct event_base *base;
+	const char	*path;
+	struct config	*confs[MAIN_MAX_RELOADS];	/* [n-1] current */
+	size_t		 nconfs;
+	struct worker	*workers;
+	unsigned	 nworkers;
+	struct tls	*tls;
+};
+
+static int
+main_uses_tls(const struct config *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		if (conf->listen[i].tls)
+			return 1;
+	return 0;
+}
+
+/*
+ * SIGHUP: parse the file into a new config; if it (and its certificates)
+ * validate, swap certificates and hand the config to every worker for new
+ * connections.  Otherwise the old config keeps serving and the log says
+ * why.  Listeners, workers, Redis, admin and access-log settings are
+ * fixed at start-up.
+ */
+static void
+main_reload(struct main_state *ms)
+{
+	struct config *conf;
+	char	 err[1024];
+	unsigned i;
+
+	if (ms->nconfs >= MAIN_MAX_RELOADS) {
+		log_warnx("reload: too many reloads; restart to apply");
+		return;
+	}
+	if ((conf = config_load(ms->path, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the running config: %s",
+		    err);
+		return;
+	}
+	if (ms->tls != NULL && tls_reload(ms->tls, conf, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload failed, keeping the running config and "
+		    "certificates: %s", err);
+		config_free(conf);
+		return;
+	}
+	ms->confs[ms->nconfs++] = conf;
+	for (i = 0; i < ms->nworkers; i++)
+		worker_reload(&ms->workers[i], conf);
+	log_info("configuration reloaded from %s", ms->path);
+}
+
+static void
+main_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state *ms = arg;
+
+	(void)fd;
+	(void)what;
+	if (ms->tls != NULL)
+		tls_tick(ms->tls, time(NULL));
+}
 
 static void
 usage(void)
@@ -89,17 +160,16 @@ main_bind(const struct conf_listen *l, uint16_t *port)
 static void
 main_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct event_base *base = arg;
+	struct main_state *ms = arg;
 
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		log_warnx("SIGHUP: configuration reload is not supported "
-		    "yet; restart to apply changes");
+		main_reload(ms);
 		break;
 	default:
 		log_info("signal %d: shutting down", (int)sig);
-		event_base_loopbreak(base);
+		event_base_loopbreak(ms->base);
 		break;
 	}
 }
@@ -107,8 +177,11 @@ main_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char *argv[])
 {
+	static struct main_state ms;
 	struct config *conf;
 	struct worker *workers = NULL;
+	struct event *tick = NULL;
+	struct tls *tls = NULL;
 	struct admin *admin = NULL;
 	struct streams *streams = NULL;
 	struct event_base *base = NULL;
@@ -148,6 +221,17 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (test) {
+		char	 warn[2048];
+
+		warn[0] = '\0';
+		if (conf->ncerts > 0 && tls_check(conf, err, sizeof(err), warn,
+		    sizeof(warn)) == -1) {
+			fprintf(stderr, "%s\n", err);
+			config_free(conf);
+			return 1;
+		}
+		if (warn[0] != '\0')
+			fprintf(stderr, "%s", warn);
 		printf("configuration OK\n");
 		config_free(conf);
 		return 0;
@@ -167,6 +251,11 @@ main(int argc, char *argv[])
 
 	if ((streams = streams_new()) == NULL)
 		fatal("streams_new");
+	if (main_uses_tls(conf) &&
+	    (tls = tls_new(conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	nw = config_workers(conf);
 	nl = conf->nlisten;
 	if ((fds = calloc((size_t)nw * nl, sizeof(*fds))) == NULL ||
@@ -184,7 +273,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < nw; i++) {
 		if (worker_init(&workers[i], i, conf, &fds[i * nl], nl,
-		    access, streams) == -1)
+		    access, streams, tls) == -1)
 			goto done;
 		/* The worker's listeners own the fds now. */
 		for (l = 0; l < nl; l++)
@@ -199,10 +288,24 @@ main(int argc, char *argv[])
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	ms.base = base;
+	ms.path = path;
+	ms.confs[0] = conf;
+	ms.nconfs = 1;
+	ms.workers = workers;
+	ms.nworkers = started;
+	ms.tls = tls;
 	for (i = 0; i < 3; i++) {
-		sigs[i] = evsignal_new(base, signos[i], main_signal, base);
+		sigs[i] = evsignal_new(base, signos[i], main_signal, &ms);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("signal setup");
+	}
+	if (tls != NULL) {
+		struct timeval tv = { 60, 0 };
+
+		if ((tick = event_new(base, -1, EV_PERSIST, main_tick,
+		    &ms)) == NULL || event_add(tick, &tv) == -1)
+			fatalx("timer setup");
 	}
 	if (conf->admin_set &&
 	    (admin = admin_new(base, conf, workers, nw)) == NULL)
@@ -220,6 +323,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < 3; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
+	if (tick != NULL)
+		event_free(tick);
 	if (base != NULL)
 		event_base_free(base);
 	if (fds != NULL)
@@ -231,7 +336,11 @@ main(int argc, char *argv[])
 	streams_free(streams);
 	if (access != NULL && access != stderr)
 		fclose(access);
-	config_free(conf);
+	tls_free(tls);
+	if (ms.nconfs == 0)
+		config_free(conf);
+	for (l = 0; l < ms.nconfs; l++)
+		config_free(ms.confs[l]);
 	libevent_global_shutdown();
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include "proxy/http1.h"
 #include "routing/routing.h"
 #include "authz/authz.h"
+#include "tls/tls.h"
 
 struct event_base;
 struct event;
@@ -201,12 +202,18 @@ struct worker_stats {
 	uint64_t	 dropped_cookies;
 };
 
+struct worker_listener {
+	struct worker	*w;
+	int		 tls;
+};
+
 struct worker {
 	unsigned	 id;
 	pthread_t	 thread;
 	const struct config *conf;
 	struct event_base *base;
 	struct evconnlistener *listeners[CONF_MAX_LISTEN];
+	struct worker_listener larg[CONF_MAX_LISTEN];
 	int		 listen_fds[CONF_MAX_LISTEN];
 	size_t		 nlisteners;
 	int		 listeners_paused;
@@ -216,6 +223,9 @@ struct worker {
 	struct tokcache	*tokens;
 	struct pool	*pool;
 	struct streams	*streams;	/* shared by all workers */
+	struct tls	*tls;		/* shared; NULL without tls */
+	struct event	*reload_ev;	/* activated by the main thread */
+	const struct config *next_conf;	/* handed over by reload */
 	struct evbuffer	*scratch;	/* chunk coalescing; empty between
 					 * calls */
 	FILE		*access;	/* NULL: off */
@@ -226,7 +236,9 @@ struct worker {
 };
 
 int		 worker_init(struct worker *, unsigned, const struct config *,
-		    const int *, size_t, FILE *, struct streams *);
+		    const int *, size_t, FILE *, struct streams *, struct tls *);
+/* Hand a new config to the worker (from the main thread). */
+void		 worker_reload(struct worker *, const struct config *);
 int		 worker_start(struct worker *);
 void		 worker_stop(struct worker *);	/* from another thread */
 void		 worker_join(struct worker *);

@@ -27,7 +27,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include <openssl/ssl.h>
 
 #include "common/common.h"
 #include "proxy/proxy.h"
@@ -61,6 +64,7 @@ struct session {
 	char		 peer_ip[INET6_ADDRSTRLEN];
 	int		 peer_trusted;
 	int		 tls;
+	int		 handshaking;		/* TLS handshake not done */
 	enum sess_state	 state;
 	int		 in_head;		/* first byte of a head seen */
 	size_t		 scanned;		/* head bytes seen at last try */
@@ -201,7 +205,21 @@ session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
 		str_lcpy(s->peer_ip, "-", sizeof(s->peer_ip));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (tls) {
+		SSL	*ssl = w->tls != NULL ? tls_ssl_new(w->tls) : NULL;
+
+		if (ssl != NULL)
+			s->bev = bufferevent_openssl_socket_new(w->base, fd,
+			    ssl, BUFFEREVENT_SSL_ACCEPTING,
+			    BEV_OPT_CLOSE_ON_FREE);
+		else
+			s->bev = NULL;
+		if (s->bev == NULL && ssl != NULL)
+			SSL_free(ssl);
+		s->handshaking = 1;
+	} else
+		s->bev = bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(w->base, session_timercb, s);
 	if (s->bev == NULL || s->timer == NULL) {
 		if (s->bev == NULL)
@@ -221,9 +239,10 @@ session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
 	    session_eventcb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	/* The first head must arrive within the head timeout of accept. */
+	/* The first head (or the TLS handshake) must arrive in time. */
 	s->in_head = 1;
-	session_timer_set(s, s->conf->timeout_header_ms);
+	session_timer_set(s, tls ? s->conf->timeout_tls_handshake_ms :
+	    s->conf->timeout_header_ms);
 }
 
 /* Forget the current request (keeps the connection). */
@@ -313,6 +332,13 @@ session_close(struct session *s)
 	TAILQ_REMOVE(&s->w->sessions, s, entry);
 	s->w->stats.active--;
 	event_free(s->timer);
+	if (s->tls && !s->handshaking) {
+		SSL	*ssl = bufferevent_openssl_get_ssl(s->bev);
+
+		/* libevent never sends close_notify itself. */
+		if (ssl != NULL)
+			(void)SSL_shutdown(ssl);
+	}
 	bufferevent_free(s->bev);
 	worker_session_done(s->w);
 	free(s);
@@ -1220,12 +1246,16 @@ session_tunnel_start(struct session *s)
 	return session_tunnel_relay(s, 1);
 }
 
+/* Half-close: FIN on TCP, close_notify on TLS. */
 static void
 session_shutdown_wr(struct bufferevent *bev)
 {
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
 
-	if (fd >= 0)
+	if (ssl != NULL)
+		(void)SSL_shutdown(ssl);
+	else if (fd >= 0)
 		(void)shutdown(fd, SHUT_WR);
 }
 
@@ -1369,6 +1399,12 @@ session_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS handshake done: now the head deadline runs. */
+		s->handshaking = 0;
+		session_timer_set(s, s->conf->timeout_header_ms);
+		return;
+	}
 	if (s->state == S_TUNNEL && (what & BEV_EVENT_EOF)) {
 		bufferevent_disable(s->bev, EV_READ);
 		(void)session_tunnel_eof(s, 0);

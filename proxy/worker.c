@@ -27,11 +27,12 @@ static void
 worker_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct worker *w = arg;
+	struct worker_listener *la = arg;
+	struct worker *w = la->w;
 	size_t	 i;
 
 	(void)l;
-	session_accept(w, fd, sa, salen, 0);
+	session_accept(w, fd, sa, salen, la->tls);
 	if (w->stats.active >= w->max_sessions && !w->listeners_paused) {
 		for (i = 0; i < w->nlisteners; i++)
 			evconnlistener_disable(w->listeners[i]);
@@ -61,7 +62,7 @@ worker_resume(evutil_socket_t fd, short what, void *arg)
 static void
 worker_accept_error(struct evconnlistener *l, void *arg)
 {
-	struct worker *w = arg;
+	struct worker *w = ((struct worker_listener *)arg)->w;
 	struct timeval tv = { 0, WORKER_RESUME_MS * 1000 };
 	size_t	 i;
 
@@ -113,9 +114,38 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+/*
+ * A reloaded config: new connections use it; established ones keep the
+ * config they started with (configs are never freed before exit).  The
+ * token cache is emptied: its entries were verified under the old keys.
+ */
+static void
+worker_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	const struct config *conf;
+
+	(void)fd;
+	(void)what;
+	conf = __atomic_load_n(&w->next_conf, __ATOMIC_ACQUIRE);
+	if (conf == NULL || conf == w->conf)
+		return;
+	w->conf = conf;
+	tokcache_free(w->tokens);
+	w->tokens = tokcache_new(conf->token_cache_slots);
+}
+
+void
+worker_reload(struct worker *w, const struct config *conf)
+{
+	__atomic_store_n(&w->next_conf, conf, __ATOMIC_RELEASE);
+	event_active(w->reload_ev, EV_READ, 0);
+}
+
 int
 worker_init(struct worker *w, unsigned id, const struct config *conf,
-    const int *fds, size_t nfds, FILE *access, struct streams *streams)
+    const int *fds, size_t nfds, FILE *access, struct streams *streams,
+    struct tls *tls)
 {
 	size_t	 i;
 	unsigned n = config_workers(conf);
@@ -125,6 +155,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	w->conf = conf;
 	w->access = access;
 	w->streams = streams;
+	w->tls = tls;
 	TAILQ_INIT(&w->sessions);
 	w->max_sessions = conf->max_connections / (n ? n : 1);
 	if (w->max_sessions == 0)
@@ -133,10 +164,14 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 		goto fail;
 	w->resume_ev = evtimer_new(w->base, worker_resume, w);
 	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
-	if (w->resume_ev == NULL || w->stop_ev == NULL)
+	w->reload_ev = event_new(w->base, -1, 0, worker_reload_cb, w);
+	if (w->resume_ev == NULL || w->stop_ev == NULL || w->reload_ev == NULL)
 		goto fail;
 	for (i = 0; i < nfds; i++) {
-		w->listeners[i] = evconnlistener_new(w->base, worker_accept, w,
+		w->larg[i].w = w;
+		w->larg[i].tls = conf->listen[i].tls;
+		w->listeners[i] = evconnlistener_new(w->base, worker_accept,
+		    &w->larg[i],
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
 		if (w->listeners[i] == NULL)
 			goto fail;
@@ -215,7 +250,9 @@ worker_cleanup(struct worker *w)
 		event_free(w->resume_ev);
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
-	w->resume_ev = w->stop_ev = NULL;
+	if (w->reload_ev != NULL)
+		event_free(w->reload_ev);
+	w->resume_ev = w->stop_ev = w->reload_ev = NULL;
 	if (w->base != NULL)
 		event_base_free(w->base);
 	w->base = NULL;

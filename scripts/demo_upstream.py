@@ -207,6 +207,8 @@ async def main():
 	ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	ap.add_argument("--runtime-port", type=int, default=4001)
 	ap.add_argument("--app-port", type=int, default=3000)
+	ap.add_argument("--app2-port", type=int, default=0,
+	    help="serve the app on a second port too (a protected one)")
 	ap.add_argument("--bind", default="127.0.0.1")
 	ap.add_argument("--dir", default=None, help="upload directory (default: a temp dir)")
 	a = ap.parse_args()
@@ -215,10 +217,13 @@ async def main():
 	rt = await asyncio.start_server(lambda r, w: runtime(r, w, files_dir, started),
 	    a.bind, a.runtime_port, limit=MAX_HEAD)
 	ap_srv = await asyncio.start_server(app, a.bind, a.app_port, limit=MAX_HEAD)
+	servers = [rt, ap_srv]
+	if a.app2_port:
+		servers.append(await asyncio.start_server(app, a.bind, a.app2_port,
+		    limit=MAX_HEAD))
 	print("demo runtime on %s:%d (files in %s), app on %s:%d" % (a.bind,
 	    a.runtime_port, files_dir, a.bind, a.app_port), flush=True)
-	async with rt, ap_srv:
-		await asyncio.gather(rt.serve_forever(), ap_srv.serve_forever())
+	await asyncio.gather(*(srv.serve_forever() for srv in servers))
 
 
 if __name__ == "__main__":
