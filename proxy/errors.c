@@ -64,6 +64,18 @@ static const struct proxy_errinfo errors_table[PERR_COUNT] = {
 	    "the sandbox did not answer in time" },
 	[PERR_TOO_MANY_STREAMS] = { 429, "too_many_streams",
 	    "too many concurrent streams for this sandbox" },
+	[PERR_PRESIGN_INVALID] = { 401, "presign_invalid",
+	    "the presigned URL is not valid" },
+	[PERR_PRESIGN_FORBIDDEN] = { 403, "presign_forbidden",
+	    "the presigned URL does not allow this request" },
+	[PERR_BAD_PRESIGN] =	{ 400, "bad_presign_request",
+	    "invalid presign request" },
+	[PERR_LENGTH_REQUIRED] = { 411, "length_required",
+	    "a Content-Length is required" },
+	[PERR_NOT_CONFIGURED] =	{ 501, "not_configured",
+	    "this feature is not configured on this proxy" },
+	[PERR_ORIGIN] =		{ 403, "origin_mismatch",
+	    "cross-origin request with a session cookie refused" },
 	[PERR_INTERNAL] =	{ 500, "internal_error",
 	    "internal error" },
 };
@@ -82,6 +94,8 @@ errors_from_status(int status)
 	switch (status) {
 	case 405:
 		return PERR_METHOD_NOT_ALLOWED;
+	case 411:
+		return PERR_LENGTH_REQUIRED;
 	case 413:
 		return PERR_BODY_TOO_LARGE;
 	case 414:
@@ -116,6 +130,7 @@ errors_reason(int status)
 	case 408: return "Request Timeout";
 	case 409: return "Conflict";
 	case 410: return "Gone";
+	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 417: return "Expectation Failed";
@@ -131,29 +146,78 @@ errors_reason(int status)
 	}
 }
 
+/* JSON string content: our messages are plain, but be safe. */
+static void
+errors_json_str(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(b, "\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			evbuffer_add_printf(b, "\\u%04x", c);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+static void
+errors_html_str(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '<': evbuffer_add(b, "&lt;", 4); break;
+		case '>': evbuffer_add(b, "&gt;", 4); break;
+		case '&': evbuffer_add(b, "&amp;", 5); break;
+		case '"': evbuffer_add(b, "&quot;", 6); break;
+		default: evbuffer_add(b, s, 1); break;
+		}
+	}
+}
+
 void
-errors_write(struct evbuffer *out, enum proxy_err e, const char *code,
-    const char *request_id, int close, int token_presented)
+errors_write(struct evbuffer *out, enum proxy_err e,
+    const struct errors_opts *o)
 {
 	const struct proxy_errinfo *ei = errors_info(e);
-	char	 body[512];
-	int	 n;
+	const char *code = o->code ? o->code : ei->code;
+	const char *msg = o->message ? o->message : ei->message;
+	struct evbuffer *body = evbuffer_new();
+	size_t	 n;
 
-	if (code == NULL)
-		code = ei->code;
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"code\":\"%s\"}\n",
-	    ei->message, code);
-	if (n < 0 || (size_t)n >= sizeof(body))
-		n = 0;
+	if (body == NULL)
+		return;
+	if (o->html) {
+		evbuffer_add_printf(body, "<!doctype html><meta charset=utf-8>"
+		    "<title>%d %s</title><h1>%s</h1><p>", ei->status,
+		    errors_reason(ei->status), errors_reason(ei->status));
+		errors_html_str(body, msg);
+		evbuffer_add_printf(body, ".</p>");
+		if (ei->status == 401)
+			evbuffer_add_printf(body, "<p>Open this sandbox again "
+			    "from its dashboard to get a fresh sign-in link."
+			    "</p>");
+		evbuffer_add_printf(body, "<p><small>%s</small></p>\n", code);
+	} else {
+		evbuffer_add(body, "{\"error\":\"", 10);
+		errors_json_str(body, msg);
+		evbuffer_add(body, "\",\"code\":\"", 10);
+		errors_json_str(body, code);
+		evbuffer_add(body, "\"}\n", 3);
+	}
+	n = evbuffer_get_length(body);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Content-Length: %d\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n", ei->status,
-	    errors_reason(ei->status), n);
-	if (request_id != NULL && request_id[0] != '\0')
-		evbuffer_add_printf(out, "X-Request-Id: %s\r\n", request_id);
+	    errors_reason(ei->status), o->html ? "text/html; charset=utf-8" :
+	    "application/json", n);
+	if (o->request_id != NULL && o->request_id[0] != '\0')
+		evbuffer_add_printf(out, "X-Request-Id: %s\r\n",
+		    o->request_id);
 	if (ei->status == 401) {
-		if (token_presented)
+		if (o->token_presented)
 			evbuffer_add_printf(out, "WWW-Authenticate: Bearer "
 			    "realm=\"drawbridge\", error=\"invalid_token\"\r\n");
 		else
@@ -162,8 +226,9 @@ errors_write(struct evbuffer *out, enum proxy_err e, const char *code,
 	}
 	if (ei->status == 503)
 		evbuffer_add_printf(out, "Retry-After: 1\r\n");
-	if (close)
+	if (o->close)
 		evbuffer_add_printf(out, "Connection: close\r\n");
 	evbuffer_add(out, "\r\n", 2);
-	evbuffer_add(out, body, (size_t)n);
+	evbuffer_add_buffer(out, body);
+	evbuffer_free(body);
 }

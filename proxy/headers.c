@@ -11,6 +11,7 @@
  */
 #include <event2/buffer.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
@@ -82,6 +83,31 @@ headers_add(struct evbuffer *out, const struct http1_header *h)
 	evbuffer_add(out, "\r\n", 2);
 }
 
+/*
+ * A Cookie header carrying our cookie: emit it without ours (or not at
+ * all when nothing else is left).  Returns 1 if it handled the header.
+ */
+static int
+headers_cookie(struct evbuffer *out, const struct http1_header *h)
+{
+	const char *v;
+	size_t	 vlen, n;
+	char	*buf;
+
+	if (cookie_find(h->value, h->valuelen, &v, &vlen) == 0)
+		return 0;
+	if ((buf = malloc(h->valuelen + 1)) == NULL)
+		return 1;	/* drop rather than leak ours */
+	if (cookie_strip(h->value, h->valuelen, buf, h->valuelen + 1,
+	    &n) == 0 && n > 0) {
+		evbuffer_add(out, "Cookie: ", 8);
+		evbuffer_add(out, buf, n);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	free(buf);
+	return 1;
+}
+
 void
 headers_request(struct evbuffer *out, const struct http1_request *req,
     const struct hdr_req_ctx *c)
@@ -116,6 +142,9 @@ headers_request(struct evbuffer *out, const struct http1_request *req,
 			continue;
 		if (injlen > 0 && str_span_eqi(h->name, h->namelen,
 		    c->inject_name))
+			continue;
+		if (c->strip_cookie && str_span_eqi(h->name, h->namelen,
+		    "cookie") && headers_cookie(out, h))
 			continue;
 		if (!str_span_eqi(h->name, h->namelen, "host") &&
 		    headers_conn_named(req->headers, req->nheaders, h->name,

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "proxy/http1.h"
@@ -68,6 +69,12 @@ enum proxy_err {
 	PERR_ROUTE_STORE,
 	PERR_UPSTREAM_TIMEOUT,
 	PERR_TOO_MANY_STREAMS,
+	PERR_PRESIGN_INVALID,
+	PERR_PRESIGN_FORBIDDEN,
+	PERR_BAD_PRESIGN,
+	PERR_LENGTH_REQUIRED,
+	PERR_NOT_CONFIGURED,
+	PERR_ORIGIN,
 	PERR_INTERNAL,
 	PERR_COUNT
 };
@@ -87,11 +94,20 @@ const char	*errors_reason(int);	/* "Not Found" for 404 ... */
  * table's code when non-NULL (token outcomes).  close adds
  * "Connection: close".
  */
-void		 errors_write(struct evbuffer *, enum proxy_err, const char *,
-		    const char *, int, int);
+struct errors_opts {
+	const char	*code;		/* overrides the table's code */
+	const char	*message;	/* overrides the table's message */
+	const char	*request_id;
+	int		 close;		/* add Connection: close */
+	int		 token_presented; /* 401: error="invalid_token" */
+	int		 html;		/* a browser page load: HTML body */
+};
+void		 errors_write(struct evbuffer *, enum proxy_err,
+		    const struct errors_opts *);
 
 /* headers.c */
 struct hdr_req_ctx {
+	int		 strip_cookie;	/* remove our cookie from Cookie */
 	const char	*target;	/* origin-form target to send */
 	size_t		 target_len;
 	const char	*peer_ip;
@@ -177,6 +193,111 @@ struct bufferevent *upconn_bev(struct upconn *);
 int		 upconn_reused(const struct upconn *);
 const struct upkey *upconn_key(const struct upconn *);
 
+/* session.c */
+#define SESSION_LOCAL_BODY_MAX	16384	/* bodies Drawbridge reads itself */
+
+enum sess_state {
+	S_READ_HEAD = 1,
+	S_ROUTE,
+	S_CONNECT,
+	S_FORWARD,
+	S_TUNNEL,
+	S_LOCAL_BODY,		/* reading a body Drawbridge answers itself */
+	S_CLOSING
+};
+
+enum body_mode {
+	BODY_NONE = 0,
+	BODY_LENGTH,
+	BODY_CHUNKED,
+	BODY_CLOSE		/* responses only: until upstream EOF */
+};
+
+enum local_kind {
+	LOCAL_NONE = 0,
+	LOCAL_AUTH,		/* the bootstrap link: grant -> cookie */
+	LOCAL_LOGOUT,
+	LOCAL_PRESIGN,		/* mint a presigned URL */
+	LOCAL_PRESIGN_USE	/* a presigned upload/download */
+};
+
+/*
+ * One client connection.  Owned by its worker's list; torn down only by
+ * session_close().  Internals are shared by session.c (the state machine)
+ * and local.c (the requests Drawbridge answers itself).
+ */
+struct session {
+	struct worker	*w;
+	const struct config *conf;
+	TAILQ_ENTRY(session) entry;
+	struct bufferevent *bev;		/* client; owned */
+	struct event	*timer;			/* head deadline, idle, tunnel */
+	char		 peer_ip[INET6_ADDRSTRLEN];
+	int		 peer_trusted;
+	int		 tls;
+	int		 handshaking;		/* TLS handshake not done */
+	enum sess_state	 state;
+	int		 in_head;		/* first byte of a head seen */
+	size_t		 scanned;		/* head bytes seen at last try */
+	size_t		 hw;			/* buffer high watermark */
+
+	/* The request in flight. */
+	char		*head;			/* owned: head + rewrite space */
+	struct http1_request *req;		/* owned */
+	struct host_route hr;
+	struct authz_cred cred;
+	int		 auth_ours;		/* Authorization is ours */
+	struct routes_req *rreq;		/* pending lookup; cancel */
+	struct route	*route;			/* reference */
+	struct upkey	 key;
+	struct upconn	*up;			/* owned while busy */
+	const char	*upgrade;		/* accepted upgrade token */
+	char		 upgrade_buf[32];
+	int		 stream;		/* holds a stream slot */
+	int		 head_method;
+	int		 retried;
+	char		 reqid[32];
+	struct timespec	 t0;
+	uint64_t	 bytes_in, bytes_out;
+	int		 status;
+	char		 reason[64];
+
+	enum body_mode	 req_body;
+	uint64_t	 req_remain;
+	uint64_t	 req_total;
+	uint64_t	 req_framing;
+	struct http1_chunked req_ch;
+	int		 req_done;
+	int		 client_eof;
+
+	int		 resp_started;		/* head queued for the client */
+	size_t		 resp_mark;		/* client output before it */
+	uint64_t	 resp_queued;		/* bytes of it queued since */
+	int		 resp_n1xx;
+	enum body_mode	 resp_in;
+	int		 resp_out_chunked;
+	uint64_t	 resp_remain;
+	uint64_t	 resp_data, resp_framing;
+	struct http1_chunked resp_ch;
+	int		 resp_close;		/* close client afterwards */
+	int		 up_keepalive;		/* upstream allows reuse */
+	uint64_t	 resp_bytes;		/* from upstream, any */
+
+	/* Tunnel half-close state. */
+	int		 eof_client, eof_up;
+
+	/* Requests Drawbridge answers itself, and presigned uses (local.c). */
+	enum local_kind	 local;
+	int		 cred_cookie;		/* credential is our cookie */
+	struct presign_claims *presign;		/* owned: verified URL */
+	struct store_req *sreq;			/* pending claim; cancel */
+	char		*target_buf;		/* owned: rewritten target */
+	uint64_t	 body_limit;		/* 0 = none */
+	char		 claim_id[65];		/* single-use grant digest */
+	const char	*errmsg;		/* next reply's message */
+};
+
+
 /* streams.c */
 struct streams;
 struct streams	*streams_new(void);
@@ -184,7 +305,21 @@ void		 streams_free(struct streams *);
 int		 streams_acquire(struct streams *, const char *, uint64_t);
 void		 streams_release(struct streams *, const char *);
 
-/* session.c */
+/* session.c (functions) */
+int		 session_reply(struct session *, enum proxy_err, const char *);
+int		 session_finish(struct session *, int);
+void		 session_set_reason(struct session *, const char *,
+		    const char *);
+int		 session_start_upstream(struct session *);
+
+/* local.c */
+void		 local_classify(struct session *);
+int		 local_credential(struct session *, int *);
+int		 local_routed(struct session *, int *);
+int		 local_logout(struct session *);
+int		 local_read_body(struct session *);
+int		 local_wants_html(const struct http1_request *);
+
 /* Close the open streams of sandbox id (its route changed). */
 void		 session_route_changed(struct worker *, const char *);
 void		 session_accept(struct worker *, int, struct sockaddr *, int,

@@ -39,83 +39,6 @@
 /* Chunked framing may cost at most twice the data plus this (A24). */
 #define SESSION_CHUNK_SLACK	(64 * 1024)
 
-enum sess_state {
-	S_READ_HEAD = 1,
-	S_ROUTE,
-	S_CONNECT,
-	S_FORWARD,
-	S_TUNNEL,
-	S_CLOSING
-};
-
-enum body_mode {
-	BODY_NONE = 0,
-	BODY_LENGTH,
-	BODY_CHUNKED,
-	BODY_CLOSE		/* responses only: until upstream EOF */
-};
-
-struct session {
-	struct worker	*w;
-	const struct config *conf;
-	TAILQ_ENTRY(session) entry;
-	struct bufferevent *bev;		/* client; owned */
-	struct event	*timer;			/* head deadline, idle, tunnel */
-	char		 peer_ip[INET6_ADDRSTRLEN];
-	int		 peer_trusted;
-	int		 tls;
-	int		 handshaking;		/* TLS handshake not done */
-	enum sess_state	 state;
-	int		 in_head;		/* first byte of a head seen */
-	size_t		 scanned;		/* head bytes seen at last try */
-	size_t		 hw;			/* buffer high watermark */
-
-	/* The request in flight. */
-	char		*head;			/* owned: head + rewrite space */
-	struct http1_request *req;		/* owned */
-	struct host_route hr;
-	struct authz_cred cred;
-	int		 auth_ours;		/* Authorization is ours */
-	struct routes_req *rreq;		/* pending lookup; cancel */
-	struct route	*route;			/* reference */
-	struct upkey	 key;
-	struct upconn	*up;			/* owned while busy */
-	const char	*upgrade;		/* accepted upgrade token */
-	char		 upgrade_buf[32];
-	int		 stream;		/* holds a stream slot */
-	int		 head_method;
-	int		 retried;
-	char		 reqid[32];
-	struct timespec	 t0;
-	uint64_t	 bytes_in, bytes_out;
-	int		 status;
-	char		 reason[64];
-
-	enum body_mode	 req_body;
-	uint64_t	 req_remain;
-	uint64_t	 req_total;
-	uint64_t	 req_framing;
-	struct http1_chunked req_ch;
-	int		 req_done;
-	int		 client_eof;
-
-	int		 resp_started;		/* head queued for the client */
-	size_t		 resp_mark;		/* client output before it */
-	uint64_t	 resp_queued;		/* bytes of it queued since */
-	int		 resp_n1xx;
-	enum body_mode	 resp_in;
-	int		 resp_out_chunked;
-	uint64_t	 resp_remain;
-	uint64_t	 resp_data, resp_framing;
-	struct http1_chunked resp_ch;
-	int		 resp_close;		/* close client afterwards */
-	int		 up_keepalive;		/* upstream allows reuse */
-	uint64_t	 resp_bytes;		/* from upstream, any */
-
-	/* Tunnel half-close state. */
-	int		 eof_client, eof_up;
-};
-
 static void	 session_readcb(struct bufferevent *, void *);
 static void	 session_writecb(struct bufferevent *, void *);
 static void	 session_eventcb(struct bufferevent *, short, void *);
@@ -131,8 +54,6 @@ static int	 session_pump_request(struct session *);
 static int	 session_read_response(struct session *);
 static int	 session_pump_response(struct session *);
 static int	 session_response_done(struct session *);
-static int	 session_reply(struct session *, enum proxy_err,
-		    const char *);
 static int	 session_tunnel_start(struct session *);
 static int	 session_tunnel_relay(struct session *, int);
 
@@ -162,7 +83,7 @@ session_elapsed_ms(const struct session *s)
 	    (uint64_t)((now.tv_nsec - s->t0.tv_nsec) / 1000000);
 }
 
-static void
+void
 session_set_reason(struct session *s, const char *kind, const char *code)
 {
 	if (kind == NULL)
@@ -265,6 +186,19 @@ session_request_clear(struct session *s)
 		upconn_free(s->up);
 		s->up = NULL;
 	}
+	if (s->sreq != NULL) {
+		store_cancel(s->sreq);
+		s->sreq = NULL;
+	}
+	free(s->presign);
+	s->presign = NULL;
+	free(s->target_buf);
+	s->target_buf = NULL;
+	s->local = LOCAL_NONE;
+	s->cred_cookie = 0;
+	s->body_limit = 0;
+	s->claim_id[0] = '\0';
+	s->errmsg = NULL;
 	free(s->head);
 	s->head = NULL;
 	free(s->req);
@@ -384,7 +318,7 @@ session_next(struct session *s)
  * Finish the current request: log it, then keep the connection or close
  * it.  The upstream connection, if any, has been dealt with by the caller.
  */
-static int
+int
 session_finish(struct session *s, int keep)
 {
 	session_log(s);
@@ -402,11 +336,12 @@ session_finish(struct session *s, int keep)
  * request was well framed and its body (if any) has not started: a body
  * we did not read would be parsed as the next request.
  */
-static int
+int
 session_reply(struct session *s, enum proxy_err e, const char *code)
 {
 	const struct proxy_errinfo *ei = errors_info(e);
 	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct errors_opts eo;
 	size_t	 before = evbuffer_get_length(out);
 	int	 keep;
 
@@ -425,7 +360,16 @@ session_reply(struct session *s, enum proxy_err e, const char *code)
 		upconn_free(s->up);
 		s->up = NULL;
 	}
-	errors_write(out, e, code, s->reqid, !keep, s->cred.present);
+	memset(&eo, 0, sizeof(eo));
+	eo.code = code;
+	eo.message = s->errmsg;
+	eo.request_id = s->reqid;
+	eo.close = !keep;
+	eo.token_presented = s->cred.present;
+	eo.html = ei->status == 401 && s->req != NULL &&
+	    local_wants_html(s->req);
+	errors_write(out, e, &eo);
+	s->errmsg = NULL;
 	s->bytes_out += evbuffer_get_length(out) - before;
 	s->status = ei->status;
 	s->resp_started = 1;
@@ -501,14 +445,17 @@ session_read_head(struct session *s)
 
 		/* Nothing after a bad message is parsed: never keep. */
 		struct access_rec r;
+		struct errors_opts eo;
 
 		session_set_reason(s, "client", code ? code :
 		    errors_info(e)->code);
 		free(s->req);
 		s->req = NULL;
 		s->status = errors_info(e)->status;
-		errors_write(bufferevent_get_output(s->bev), e, NULL,
-		    s->reqid, 1, 0);
+		memset(&eo, 0, sizeof(eo));
+		eo.request_id = s->reqid;
+		eo.close = 1;
+		errors_write(bufferevent_get_output(s->bev), e, &eo);
 		memset(&r, 0, sizeof(r));
 		r.peer_ip = s->peer_ip;
 		r.status = s->status;
@@ -587,6 +534,109 @@ session_bearer(const struct http1_request *req, const char **tok,
 	return 0;
 }
 
+/* The expiry field of a verified cookie value "v1.<kid>.<exp>.<mac>". */
+static int64_t
+session_cookie_exp(const char *v, size_t len)
+{
+	const char *a, *b;
+	uint64_t exp;
+
+	if ((a = memchr(v, '.', len)) == NULL ||
+	    (a = memchr(a + 1, '.', len - (size_t)(a + 1 - v))) == NULL ||
+	    (b = memchr(a + 1, '.', len - (size_t)(a + 1 - v))) == NULL ||
+	    str_parse_u64(a + 1, (size_t)(b - a - 1), INT64_MAX, &exp) == -1)
+		return 0;
+	return (int64_t)exp;
+}
+
+/*
+ * Our session cookie as the credential (browser access): bound to the
+ * canonical host, so a cookie made for one sandbox port is worthless on
+ * every other host.  The cookie carries no iat; its mint time is its
+ * expiry less cookie-ttl, which the revocation watermark is checked
+ * against.
+ */
+static void
+session_cookie(struct session *s)
+{
+	const struct http1_request *req = s->req;
+	const char *v = NULL;
+	size_t	 i, vlen = 0;
+	int	 found = 0, r;
+	enum cookie_rc rc;
+
+	for (i = 0; i < req->nheaders; i++) {
+		const char *cv;
+		size_t	 cvlen;
+
+		if (!str_span_eqi(req->headers[i].name,
+		    req->headers[i].namelen, "cookie"))
+			continue;
+		r = cookie_find(req->headers[i].value,
+		    req->headers[i].valuelen, &cv, &cvlen);
+		if (r == 0)
+			continue;
+		if (r == -1 || found++) {
+			found = 2;
+			break;
+		}
+		v = cv;
+		vlen = cvlen;
+	}
+	if (found == 0)
+		return;
+	s->cred.present = 1;
+	s->cred_cookie = 1;
+	s->auth_ours = 1;
+	if (found > 1) {
+		s->cred.tok = AUTHZ_TOK_MALFORMED;
+		return;
+	}
+	rc = cookie_verify(s->conf, v, vlen, s->hr.host, time(NULL));
+	if (rc != COOKIE_OK) {
+		s->cred.tok = rc == COOKIE_EXPIRED ? AUTHZ_TOK_EXPIRED :
+		    rc == COOKIE_BAD_SIGNATURE ? AUTHZ_TOK_BAD_SIGNATURE :
+		    rc == COOKIE_UNKNOWN_KEY ? AUTHZ_TOK_UNKNOWN_KEY :
+		    AUTHZ_TOK_MALFORMED;
+		return;
+	}
+	s->cred.tok = AUTHZ_TOK_OK;
+	str_lcpy(s->cred.claims.sbx, s->hr.sandbox, sizeof(s->cred.claims.sbx));
+	s->cred.claims.port = 0;
+	s->cred.claims.exp = session_cookie_exp(v, vlen);
+	s->cred.claims.iat = s->cred.claims.exp -
+	    (int64_t)(s->conf->cookie_ttl_ms / 1000);
+}
+
+/*
+ * A cookie-authorised WebSocket upgrade or state-changing request must
+ * come from the host's own origin: sibling sandboxes are same-site, so
+ * SameSite alone does not stop one sandbox's page driving another's.
+ */
+static int
+session_cross_origin(struct session *s)
+{
+	const struct http1_request *req = s->req;
+	const struct http1_header *o;
+	int	 i, safe;
+	size_t	 sl;
+
+	safe = (req->methodlen == 3 && memcmp(req->method, "GET", 3) == 0) ||
+	    (req->methodlen == 4 && memcmp(req->method, "HEAD", 4) == 0) ||
+	    (req->methodlen == 7 && memcmp(req->method, "OPTIONS", 7) == 0);
+	if (safe && s->upgrade == NULL)
+		return 0;
+	if ((i = http1_find(req->headers, req->nheaders, "origin", 6)) < 0)
+		return 0;	/* not a browser, or a same-origin GET */
+	o = &req->headers[i];
+	sl = o->valuelen >= 8 && str_span_eqi(o->value, 8, "https://") ? 8 :
+	    o->valuelen >= 7 && str_span_eqi(o->value, 7, "http://") ? 7 : 0;
+	if (sl == 0)
+		return 1;
+	return !(o->valuelen - sl == req->hostlen &&
+	    strncasecmp(o->value + sl, req->host, req->hostlen) == 0);
+}
+
 static void
 session_credential(struct session *s)
 {
@@ -595,8 +645,10 @@ session_credential(struct session *s)
 	time_t	 now = time(NULL);
 
 	(void)session_bearer(s->req, &tok, &toklen);
-	if (tok == NULL || toklen == 0)
+	if (tok == NULL || toklen == 0) {
+		session_cookie(s);
 		return;
+	}
 	s->cred.present = 1;
 	if (tokcache_get(s->w->tokens, tok, toklen, now, &s->cred.claims)) {
 		s->cred.tok = AUTHZ_TOK_OK;
@@ -677,6 +729,7 @@ session_process(struct session *s)
 	const char *tok;
 	size_t	 toklen;
 	uint16_t port;
+	int	 r, done;
 
 	bufferevent_disable(s->bev, EV_READ);
 	s->state = S_ROUTE;
@@ -702,18 +755,28 @@ session_process(struct session *s)
 	if (s->conf->max_body_bytes > 0 && req->has_cl &&
 	    req->content_length > s->conf->max_body_bytes)
 		return session_reply(s, PERR_BODY_TOO_LARGE, NULL);
+	s->body_limit = s->conf->max_body_bytes;
 	if (session_bearer(req, &tok, &toklen) == -1)
 		return session_reply(s, PERR_BAD_REQUEST,
 		    "duplicate_authorization");
+	local_classify(s);
+	if (s->local == LOCAL_LOGOUT)
+		return local_logout(s);
+	r = local_credential(s, &done);
+	if (done)
+		return r;
 	if (req->upgrade_websocket)
 		s->upgrade = "websocket";
 	else if (req->upgrade)
 		s->upgrade = session_upgrade_allowed(s);
-	session_credential(s);
+	if (s->local != LOCAL_AUTH && s->local != LOCAL_PRESIGN_USE)
+		session_credential(s);
+	if (s->cred_cookie && session_cross_origin(s))
+		return session_reply(s, PERR_ORIGIN, NULL);
 
 	/* The runtime API needs a credential before the route matters. */
 	port = s->hr.mode == HOST_MODE_PORT ? s->hr.port : 0;
-	if (authz_needs_cred_early(port)) {
+	if (authz_needs_cred_early(port) && s->local != LOCAL_AUTH) {
 		v = authz_decide(NULL, s->hr.sandbox, port, &s->cred);
 		if (v != AUTHZ_ALLOW)
 			return session_deny(s, v);
@@ -732,10 +795,15 @@ session_process(struct session *s)
 	}
 }
 
-static int
+int
 session_start_upstream(struct session *s)
 {
 	struct bufferevent *ub;
+
+	if (s->req->expect_continue && s->req->minor == 1 &&
+	    (s->req->chunked || s->req->content_length > 0))
+		evbuffer_add(bufferevent_get_output(s->bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 
 	s->up = pool_take(s->w->pool, &s->key);
 	if (s->up != NULL) {
@@ -762,7 +830,10 @@ session_routed(struct session *s)
 	const struct route_port *rp = NULL;
 	enum authz_verdict v;
 	uint16_t port;
+	int	 r_, done;
 
+	if (s->local == LOCAL_AUTH)
+		return local_routed(s, &done);
 	port = s->hr.mode == HOST_MODE_PORT ? s->hr.port : 0;
 	v = authz_decide(r, s->hr.sandbox, port, &s->cred);
 	if (v != AUTHZ_ALLOW)
@@ -785,10 +856,9 @@ session_routed(struct session *s)
 			return session_reply(s, PERR_TOO_MANY_STREAMS, NULL);
 		s->stream = 1;
 	}
-	if (s->req->expect_continue && s->req->minor == 1 &&
-	    (s->req->chunked || s->req->content_length > 0))
-		evbuffer_add(bufferevent_get_output(s->bev),
-		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	r_ = local_routed(s, &done);
+	if (done)
+		return r_;
 	return session_start_upstream(s);
 }
 
@@ -859,6 +929,7 @@ session_send_head(struct session *s)
 	c.peer_trusted = s->peer_trusted;
 	c.tls = s->tls;
 	c.strip_auth = s->auth_ours;
+	c.strip_cookie = 1;
 	if (s->hr.mode != HOST_MODE_PORT && r->inject_name[0] != '\0') {
 		c.inject_name = r->inject_name;
 		c.inject_value = r->inject_value;
@@ -944,8 +1015,7 @@ session_pump_request(struct session *s)
 		if (s->req_framing > 2 * s->req_total + SESSION_CHUNK_SLACK)
 			return session_reply(s, PERR_BAD_REQUEST,
 			    "chunk_overhead");
-		if (s->conf->max_body_bytes > 0 &&
-		    s->req_total > s->conf->max_body_bytes)
+		if (s->body_limit > 0 && s->req_total > s->body_limit)
 			return session_reply(s, PERR_BODY_TOO_LARGE, NULL);
 		if (rc == 1)
 			s->req_done = 1;
@@ -1356,6 +1426,9 @@ session_readcb(struct bufferevent *bev, void *arg)
 	case S_TUNNEL:
 		(void)session_tunnel_relay(s, 0);
 		break;
+	case S_LOCAL_BODY:
+		(void)local_read_body(s);
+		break;
 	default:
 		break;
 	}
@@ -1442,8 +1515,14 @@ session_timercb(evutil_socket_t fd, short what, void *arg)
 			session_close(s);	/* idle keep-alive ends */
 			return;
 		}
-		errors_write(bufferevent_get_output(s->bev),
-		    PERR_HEADER_TIMEOUT, NULL, NULL, 1, 0);
+		{
+			struct errors_opts eo;
+
+			memset(&eo, 0, sizeof(eo));
+			eo.close = 1;
+			errors_write(bufferevent_get_output(s->bev),
+			    PERR_HEADER_TIMEOUT, &eo);
+		}
 		(void)session_close_after_flush(s);
 		return;
 	}

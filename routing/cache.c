@@ -631,6 +631,12 @@ routes_inval(void *arg, const char *id, size_t len)
 	}
 }
 
+struct store *
+routes_store(struct routes *rt)
+{
+	return rt->store;
+}
+
 void
 routes_set_listener(struct routes *rt, routes_listener *cb, void *arg)
 {

@@ -181,6 +181,8 @@ void		 routes_cancel(struct routes_req *);
  * flushes), after the cache dropped it: open streams may need closing. */
 typedef void	 routes_listener(void *, const char *);
 void		 routes_set_listener(struct routes *, routes_listener *, void *);
+/* The cache's store, for other commands (one-time claims). */
+struct store	*routes_store(struct routes *);
 void		 route_ref(struct route *);
 void		 route_unref(struct route *);
 /* Counters for /metrics and tests. */
