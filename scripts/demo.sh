@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DIR=${DEMO_DIR:-/tmp/drawbridge-demo}
 PORT=${DEMO_PORT:-8080}
+TLS_PORT=${DEMO_TLS_PORT:-8443}
 REDIS_PORT=${DEMO_REDIS_PORT:-16379}
 RUNTIME_PORT=14001	# where the demo runtime API listens
 APP_PORT=3000		# public exposed port
@@ -18,11 +19,19 @@ make -s -j2 all
 
 mkdir -p "$DIR"
 umask 077
-[ -s "$DIR/dev.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/dev.key"
-chmod 600 "$DIR/dev.key"
+for k in dev cookie presign; do
+	[ -s "$DIR/$k.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/$k.key"
+	chmod 600 "$DIR/$k.key"
+done
+[ -s "$DIR/tls/sandbox.localhost.crt" ] ||
+    scripts/devca.sh "$DIR/tls" sandbox.localhost >"$DIR/devca.log"
 cat > "$DIR/drawbridge.conf" <<CONF
 # Written by scripts/demo.sh
 listen 127.0.0.1:$PORT
+listen 127.0.0.1:$TLS_PORT tls
+tls-cert tls/sandbox.localhost.crt tls/sandbox.localhost.key
+cookie-key c1 cookie.key
+presign-key p1 presign.key
 admin-listen 127.0.0.1:$((PORT + 1))
 domain sandbox.localhost
 path-host localhost
@@ -56,6 +65,7 @@ CTL="$ROOT/build/drawbridgectl -c $DIR/drawbridge.conf"
 $CTL route put demo --target 127.0.0.1 --runtime-port "$RUNTIME_PORT" \
     --expose "$APP_PORT:public" --expose "$PRIV_PORT:auth"
 TOKEN=$($CTL token demo --ttl 86400)
+GRANT=$($CTL token demo --port "$PRIV_PORT" --ttl 600)
 for _ in $(seq 50); do
 	curl -s -o /dev/null "http://127.0.0.1:$((PORT + 1))/healthz" && break
 	sleep 0.1
@@ -84,6 +94,14 @@ and $PRIV_PORT (protected).  *.localhost resolves to 127.0.0.1 in curl and brows
   curl -H "Authorization: Bearer \$TOKEN" "http://demo.sandbox.localhost:$PORT/sandbox/files/download?path=readme.md"
   # server-sent events (process output):
   curl -N -H "Authorization: Bearer \$TOKEN" http://demo.sandbox.localhost:$PORT/sandbox/processes/1/stream
+
+  # HTTPS with a local development CA (trust $DIR/tls/ca.crt):
+  curl --cacert $DIR/tls/ca.crt -H "Authorization: Bearer \$TOKEN" https://demo.sandbox.localhost:$TLS_PORT/sandbox/health
+  # a browser bootstrap link for the protected app (valid 10 minutes; open it in
+  # a browser that trusts the CA; it sets a host-only cookie and redirects):
+  https://$PRIV_PORT-demo.sandbox.localhost:$TLS_PORT/_hb/auth?grant=$GRANT&next=%2F
+  # a presigned download link (no headers needed):
+  curl -s -H "Authorization: Bearer \$TOKEN" -d '{"path":"readme.md"}' http://demo.sandbox.localhost:$PORT/sandbox/files/presign-download
 
   # routes are live in Redis: expose another port, mint tokens
   DRAWBRIDGE_CONF=$DIR/drawbridge.conf build/drawbridgectl route get demo
