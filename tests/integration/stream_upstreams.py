@@ -555,6 +555,8 @@ class StreamUpstreams:
 					rec.bytes_recv += len(d)
 					writer.write(d)
 					await writer.drain()
+				# let the echo reach the client before ending
+				await asyncio.sleep(0.05)
 				if how == "rst":
 					sock = writer.get_extra_info("socket")
 					sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
