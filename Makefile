@@ -61,7 +61,8 @@ DEPS_test_cache	   = $(C_COMMON) config/config.c routing/record.c \
 DEPS_test_presign  = $(C_COMMON) config/config.c authz/presign.c
 DEPS_test_cookie   = $(C_COMMON) config/config.c authz/cookie.c
 DEPS_test_tls	   = $(C_COMMON) config/config.c tls/tls.c
-DEPS_test_headers  = $(C_COMMON) proxy/http1.c proxy/headers.c proxy/access.c
+DEPS_test_headers  = $(C_COMMON) proxy/http1.c proxy/headers.c proxy/access.c \
+		     authz/cookie.c config/config.c
 
 .PHONY: all clean test unit integration fuzz bench check-banned
 all: $(PROGS)
