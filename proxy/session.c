@@ -301,6 +301,9 @@ session_close_after_flush(struct session *s)
 static int
 session_next(struct session *s)
 {
+	/* Each request sees the newest config (SIGHUP); one in flight
+	 * keeps the one it started with. */
+	s->conf = s->w->conf;
 	s->state = S_READ_HEAD;
 	s->in_head = 0;
 	s->scanned = 0;

@@ -84,6 +84,27 @@ test_F01_authorization_stripped(void **state)
 }
 
 static void
+test_F_our_cookie_stripped(void **state)
+{
+	struct hdr_req_ctx c = { 0 };
+	char	*o;
+
+	(void)state;
+	c.strip_cookie = 1;
+	o = head_request("GET / HTTP/1.1\r\nHost: 3000-sbx1.sb.test\r\n"
+	    "Cookie: a=1; __Host-drawbridge=v1.k.1.mac; b=2\r\n\r\n", &c);
+	assert_null(strstr(o, "__Host-drawbridge"));
+	assert_non_null(strstr(o, "Cookie: a=1; b=2\r\n"));
+	free(o);
+	memset(&c, 0, sizeof(c));
+	c.strip_cookie = 1;
+	o = head_request("GET / HTTP/1.1\r\nHost: 3000-sbx1.sb.test\r\n"
+	    "Cookie: __Host-drawbridge=v1.k.1.mac\r\n\r\n", &c);
+	assert_null(strstr(o, "Cookie"));
+	free(o);
+}
+
+static void
 test_F_forwarded_overwritten(void **state)
 {
 	struct hdr_req_ctx c = { 0 };
@@ -250,6 +271,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_F_hop_by_hop_removed),
 		cmocka_unit_test(test_F01_authorization_stripped),
+		cmocka_unit_test(test_F_our_cookie_stripped),
 		cmocka_unit_test(test_F_forwarded_overwritten),
 		cmocka_unit_test(test_F_framing_regenerated),
 		cmocka_unit_test(test_F_inject_header),
