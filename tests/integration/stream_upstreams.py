@@ -442,6 +442,10 @@ class StreamUpstreams:
 					rec.t_gone = _now()
 			if rec.finished:
 				watch.cancel()
+				try:
+					await watch
+				except asyncio.CancelledError:
+					pass
 				return True
 			await watch
 			return False
