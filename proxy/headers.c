@@ -96,9 +96,10 @@ headers_cookie(struct evbuffer *out, const struct http1_header *h)
 
 	if (cookie_find(h->value, h->valuelen, &v, &vlen) == 0)
 		return 0;
-	if ((buf = malloc(h->valuelen + 1)) == NULL)
+	/* "a;b" comes out as "a; b": the result may be longer. */
+	if ((buf = malloc(2 * h->valuelen + 1)) == NULL)
 		return 1;	/* drop rather than leak ours */
-	if (cookie_strip(h->value, h->valuelen, buf, h->valuelen + 1,
+	if (cookie_strip(h->value, h->valuelen, buf, 2 * h->valuelen + 1,
 	    &n) == 0 && n > 0) {
 		evbuffer_add(out, "Cookie: ", 8);
 		evbuffer_add(out, buf, n);

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "common/common.h"
@@ -79,12 +80,6 @@ local_method_is(const struct session *s, const char *m)
 	    memcmp(s->req->method, m, s->req->methodlen) == 0;
 }
 
-static int
-local_has_bearer(const struct session *s)
-{
-	return http1_find(s->req->headers, s->req->nheaders,
-	    "authorization", 13) >= 0;
-}
 
 void
 local_classify(struct session *s)
@@ -110,7 +105,7 @@ local_classify(struct session *s)
 		return;
 	}
 	local_split(s, &pathlen, &q, &qlen);
-	if (!local_has_bearer(s) && qlen > 0 &&
+	if (qlen > 0 &&
 	    ((local_method_is(s, "PUT") && local_path_is(s, LOCAL_UPLOAD)) ||
 	    ((local_method_is(s, "GET") || local_method_is(s, "HEAD")) &&
 	    local_path_is(s, LOCAL_DOWNLOAD))))
@@ -118,33 +113,46 @@ local_classify(struct session *s)
 }
 
 /*
- * The target without its token parameter (for a presigned use), written
- * into s->target_buf; hr.target then points there.
+ * The target a presigned use is forwarded with: the path, then
+ * "path=<the signed path, canonically encoded>", then every other
+ * parameter as sent, except any whose decoded name is "token" or "path"
+ * (so "%74oken=" cannot smuggle the token to the sandbox, and the runtime
+ * reads exactly the bytes that were signed, whatever spelling the client
+ * used).  Written into s->target_buf; hr.target then points there.
  */
 static int
-local_strip_token(struct session *s)
+local_presign_target(struct session *s)
 {
-	size_t	 pathlen, qlen, i = 0, o;
+	char	 enc[3 * PRESIGN_MAX_PATH + 1], scratch[PRESIGN_MAX_TOKEN + 1];
+	size_t	 pathlen, qlen, i = 0, o, cap, sl;
 	const char *q;
 	char	*buf;
-	int	 first = 1;
+	int	 n;
 
 	local_split(s, &pathlen, &q, &qlen);
-	if ((buf = malloc(s->hr.target_len + 1)) == NULL)
+	if ((n = presign_urlencode(s->presign->path, s->presign->pathlen,
+	    enc, sizeof(enc))) < 0)
+		return -1;
+	cap = pathlen + 6 + (size_t)n + qlen + 2;
+	if ((buf = malloc(cap)) == NULL)
 		return -1;
 	memcpy(buf, s->hr.target, pathlen);
 	o = pathlen;
+	memcpy(buf + o, "?path=", 6);
+	o += 6;
+	memcpy(buf + o, enc, (size_t)n);
+	o += (size_t)n;
 	while (i < qlen) {
 		size_t	 b = i;
 
 		while (i < qlen && q[i] != '&')
 			i++;
-		if (!(i - b >= 6 && memcmp(q + b, "token=", 6) == 0) &&
-		    i > b) {
-			buf[o++] = first ? '?' : '&';
+		if (i > b && presign_query_param(q + b, i - b, "token", scratch,
+		    sizeof(scratch), &sl) == 0 && presign_query_param(q + b,
+		    i - b, "path", scratch, sizeof(scratch), &sl) == 0) {
+			buf[o++] = '&';
 			memcpy(buf + o, q + b, i - b);
 			o += i - b;
-			first = 0;
 		}
 		if (i < qlen)
 			i++;
@@ -231,7 +239,7 @@ local_credential(struct session *s, int *done)
 		    s->presign);
 		if (rc != PRESIGN_OK)
 			return local_presign_deny(s, rc);
-		if (local_strip_token(s) == -1)
+		if (local_presign_target(s) == -1)
 			return session_reply(s, PERR_INTERNAL, NULL);
 		if (s->presign->max_bytes > 0 && (s->body_limit == 0 ||
 		    s->presign->max_bytes < s->body_limit))
@@ -348,6 +356,41 @@ local_auth_answer(struct session *s)
 /* ---- one-time claims in Redis (presigned uses, single-use grants) ---- */
 
 static void
+local_undo_cb(void *arg, const char *val, size_t len, int err)
+{
+	(void)arg;
+	(void)val;
+	(void)len;
+	(void)err;
+}
+
+/*
+ * The claim timed out, but Redis may still run it later (a stalled
+ * server keeps the command): queue a delete of exactly our claim behind
+ * it on the same connection, so a URL we answered 503 for is not spent.
+ */
+static void
+local_claim_undo(struct session *s)
+{
+	static const char script[] = "if redis.call('get',KEYS[1])==ARGV[1] "
+	    "then return redis.call('del',KEYS[1]) end return 0";
+	struct store *st = routes_store(s->w->routes);
+	const char *argv[5];
+	size_t	 argvlen[5];
+	int	 i;
+
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = "1";
+	argv[3] = s->claim_key;
+	argv[4] = s->claim_val;
+	for (i = 0; i < 5; i++)
+		argvlen[i] = strlen(argv[i]);
+	if (st != NULL)
+		(void)store_command(st, local_undo_cb, NULL, 5, argv, argvlen);
+}
+
+static void
 local_claim_cb(void *arg, const char *val, size_t len, int err)
 {
 	struct session *s = arg;
@@ -368,6 +411,8 @@ local_claim_cb(void *arg, const char *val, size_t len, int err)
 			    "presign_used");
 		return;
 	}
+	if (err == STORE_TIMEOUT)
+		local_claim_undo(s);
 	(void)session_reply(s, PERR_ROUTE_STORE, "claim_store_unavailable");
 }
 
@@ -380,7 +425,7 @@ local_claim(struct session *s, const char *kind, const char *id,
     int64_t exp)
 {
 	struct store *st = routes_store(s->w->routes);
-	char	 key[256], px[32];
+	char	 px[32];
 	const char *argv[6];
 	size_t	 argvlen[6];
 	int64_t	 ttl = exp - (int64_t)time(NULL) + LOCAL_CLAIM_SLACK_S;
@@ -388,12 +433,17 @@ local_claim(struct session *s, const char *kind, const char *id,
 
 	if (ttl < LOCAL_CLAIM_SLACK_S)
 		ttl = LOCAL_CLAIM_SLACK_S;
-	snprintf(key, sizeof(key), "%s%s:%s", s->conf->redis_prefix, kind,
-	    id);
+	unsigned char rnd[16];
+
+	snprintf(s->claim_key, sizeof(s->claim_key), "%s%s:%s",
+	    s->conf->redis_prefix, kind, id);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return session_reply(s, PERR_INTERNAL, NULL);
+	local_hex(rnd, sizeof(rnd), s->claim_val);
 	snprintf(px, sizeof(px), "%lld", (long long)ttl * 1000);
 	argv[0] = "SET";
-	argv[1] = key;
-	argv[2] = "1";
+	argv[1] = s->claim_key;
+	argv[2] = s->claim_val;
 	argv[3] = "NX";
 	argv[4] = "PX";
 	argv[5] = px;

@@ -254,6 +254,7 @@ struct session {
 	const char	*upgrade;		/* accepted upgrade token */
 	char		 upgrade_buf[32];
 	int		 stream;		/* holds a stream slot */
+	char		 ws_accept[32];		/* expected Sec-WebSocket-Accept */
 	int		 head_method;
 	int		 retried;
 	char		 reqid[32];
@@ -294,6 +295,8 @@ struct session {
 	char		*target_buf;		/* owned: rewritten target */
 	uint64_t	 body_limit;		/* 0 = none */
 	char		 claim_id[65];		/* single-use grant digest */
+	char		 claim_key[256];	/* Redis key of our claim */
+	char		 claim_val[33];		/* its random value */
 	const char	*errmsg;		/* next reply's message */
 };
 

@@ -30,6 +30,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "common/common.h"
@@ -207,6 +208,7 @@ session_request_clear(struct session *s)
 	memset(&s->cred, 0, sizeof(s->cred));
 	s->auth_ours = 0;
 	s->upgrade = NULL;
+	s->ws_accept[0] = '\0';
 	s->head_method = s->retried = 0;
 	s->bytes_in = s->bytes_out = 0;
 	s->status = 0;
@@ -629,6 +631,13 @@ session_cross_origin(struct session *s)
 	    (req->methodlen == 7 && memcmp(req->method, "OPTIONS", 7) == 0);
 	if (safe && s->upgrade == NULL)
 		return 0;
+	/* A browser says where the request comes from (Fetch Metadata). */
+	if ((i = http1_find(req->headers, req->nheaders, "sec-fetch-site",
+	    14)) >= 0 && !str_span_eqi(req->headers[i].value,
+	    req->headers[i].valuelen, "same-origin") &&
+	    !str_span_eqi(req->headers[i].value, req->headers[i].valuelen,
+	    "none"))
+		return 1;
 	if ((i = http1_find(req->headers, req->nheaders, "origin", 6)) < 0)
 		return 0;	/* not a browser, or a same-origin GET */
 	o = &req->headers[i];
@@ -690,6 +699,88 @@ session_deny(struct session *s, enum authz_verdict v)
 	default:
 		return session_reply(s, PERR_INTERNAL, NULL);
 	}
+}
+
+/* The one value of a header that must appear exactly once, or NULL. */
+static const struct http1_header *
+session_single(const struct http1_request *req, const char *name)
+{
+	const struct http1_header *h = NULL;
+	size_t	 i;
+
+	for (i = 0; i < req->nheaders; i++) {
+		if (!str_span_eqi(req->headers[i].name,
+		    req->headers[i].namelen, name))
+			continue;
+		if (h != NULL)
+			return NULL;
+		h = &req->headers[i];
+	}
+	return h;
+}
+
+/*
+ * RFC 6455 4.2.1: a websocket upgrade names only websocket, carries one
+ * 16-byte base64 Sec-WebSocket-Key and version 13 (catalog H07).  Keeps
+ * the Sec-WebSocket-Accept the upstream must answer with.  Returns NULL
+ * or an error code.
+ */
+static const char *
+session_ws_request(struct session *s)
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	const struct http1_header *u, *k, *v;
+	unsigned char buf[64], md[EVP_MAX_MD_SIZE], raw[32];
+	unsigned int mdlen;
+	size_t	 i;
+
+	u = session_single(s->req, "upgrade");
+	if (u == NULL || !str_span_eqi(u->value, u->valuelen, "websocket"))
+		return "bad_upgrade";
+	k = session_single(s->req, "sec-websocket-key");
+	if (k == NULL || k->valuelen != 24 || k->value[22] != '=' ||
+	    k->value[23] != '=')
+		return "bad_websocket_key";
+	for (i = 0; i < 22; i++) {
+		unsigned char c = (unsigned char)k->value[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return "bad_websocket_key";
+	}
+	if (EVP_DecodeBlock(raw, (const unsigned char *)k->value, 24) != 18)
+		return "bad_websocket_key";
+	v = session_single(s->req, "sec-websocket-version");
+	if (v == NULL || !str_span_eqi(v->value, v->valuelen, "13"))
+		return "bad_websocket_version";
+	memcpy(buf, k->value, 24);
+	memcpy(buf + 24, guid, sizeof(guid) - 1);
+	if (EVP_Digest(buf, 24 + sizeof(guid) - 1, md, &mdlen, EVP_sha1(),
+	    NULL) != 1)
+		return "bad_websocket_key";
+	EVP_EncodeBlock((unsigned char *)s->ws_accept, md, (int)mdlen);
+	return NULL;
+}
+
+/* The upstream's 101 must complete the websocket handshake (H06). */
+static int
+session_ws_response(const struct session *s,
+    const struct http1_response *resp)
+{
+	int	 u, c, a;
+
+	u = http1_find(resp->headers, resp->nheaders, "upgrade", 7);
+	c = http1_find(resp->headers, resp->nheaders, "connection", 10);
+	a = http1_find(resp->headers, resp->nheaders, "sec-websocket-accept",
+	    20);
+	return u >= 0 && c >= 0 && a >= 0 &&
+	    str_span_eqi(resp->headers[u].value, resp->headers[u].valuelen,
+	    "websocket") &&
+	    str_list_has_tokeni(resp->headers[c].value,
+	    resp->headers[c].valuelen, "upgrade") &&
+	    resp->headers[a].valuelen == strlen(s->ws_accept) &&
+	    memcmp(resp->headers[a].value, s->ws_accept,
+	    resp->headers[a].valuelen) == 0;
 }
 
 /*
@@ -768,8 +859,13 @@ session_process(struct session *s)
 	r = local_credential(s, &done);
 	if (done)
 		return r;
-	if (req->upgrade_websocket)
+	if (req->upgrade_websocket) {
+		const char *why = session_ws_request(s);
+
+		if (why != NULL)
+			return session_reply(s, PERR_BAD_REQUEST, why);
 		s->upgrade = "websocket";
+	}
 	else if (req->upgrade)
 		s->upgrade = session_upgrade_allowed(s);
 	if (s->local != LOCAL_AUTH && s->local != LOCAL_PRESIGN_USE)
@@ -1126,7 +1222,8 @@ session_read_response(struct session *s)
 			    PERR_UPSTREAM_BAD_RESPONSE);
 		goto again;
 	}
-	if (resp->status == 101 && s->upgrade == NULL) {
+	if (resp->status == 101 && (s->upgrade == NULL ||
+	    (s->req->upgrade_websocket && !session_ws_response(s, resp)))) {
 		free(resp);
 		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
 	}

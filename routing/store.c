@@ -12,7 +12,7 @@
  *   - wedge detection: a command still unanswered after 4 deadlines means
  *     the connection is stuck (a SIGSTOPped or partitioned Redis); it is
  *     freed and replaced;
- *   - reconnect with backoff (100 ms doubling to 5 s, +-25% jitter; the
+ *   - reconnect with backoff (100 ms doubling to 1 s, +-25% jitter; the
  *     backoff resets only after a connection stayed up STORE_STABLE_MS, so
  *     an accept-then-close Redis cannot cause a reconnect storm);
  *   - prompt STORE_DOWN answers while disconnected, from a zero-delay timer.
@@ -47,7 +47,7 @@
 #include "routing/routing.h"
 
 #define STORE_BACKOFF_MIN_MS	100
-#define STORE_BACKOFF_MAX_MS	5000
+#define STORE_BACKOFF_MAX_MS	1000
 #define STORE_CONNECT_MIN_MS	500
 #define STORE_WEDGE_FACTOR	4
 #define STORE_STABLE_MS		2000	/* up this long: retry fast on loss */
