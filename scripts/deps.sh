@@ -7,6 +7,9 @@ libjansson-dev libcmocka-dev redis-server curl openssl ca-certificates
 python3 python3-pytest python3-websockets python3-jwt python3-cryptography
 procps iproute2"
 [ "${1:-}" = "--extra" ] && PKGS="$PKGS clang-14 libclang-rt-14-dev wrk nginx-light haproxy"
+# The browser tests need node and npm; use the machine's if it has them.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -86,5 +86,17 @@ pytest_run integration "$ROOT/build-asan/drawbridge" \
 pytest_run integration-release "$ROOT/build/drawbridge" \
     "$ROOT/build/drawbridgectl" "slow"
 
+# 5. the browser suite: headless Chromium through Drawbridge over HTTPS.
+if [ -x tests/browser/run.sh ]; then
+	DRAWBRIDGE_BIN=$ROOT/build-asan/drawbridge \
+	    DRAWBRIDGECTL_BIN=$ROOT/build-asan/drawbridgectl \
+	    tests/browser/run.sh 2>&1 | tee "$LOG/browser.log"
+	line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed' "$LOG/browser.log" |
+	    tail -1)
+	p=$(echo "$line" | sed -n 's/^browser: \([0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*passed, \([0-9]*\) failed.*/\1/p')
+	count browser "${p:-0}" "${f:-1}"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
