@@ -1583,8 +1583,11 @@ session_eventcb(struct bufferevent *bev, short what, void *arg)
 		(void)session_tunnel_eof(s, 0);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && s->state == S_FORWARD && s->req_done) {
-		/* Half-closed after a complete request: still answer. */
+	if ((what & BEV_EVENT_EOF) && s->state == S_FORWARD && s->req_done &&
+	    !s->stream) {
+		/* Half-closed after a complete request: still answer (an
+		 * event stream instead ends now, so the sandbox learns at
+		 * once that its reader left). */
 		s->client_eof = 1;
 		bufferevent_disable(s->bev, EV_READ);
 		return;
