@@ -379,8 +379,10 @@ class StreamUpstreams:
 		slow = float(q.get("slow", ["0"])[0])
 		while rec.bytes_recv < n:
 			if slow and _now() - rec.t_start < slow:
+				# The StreamReader buffers up to 2 MiB ahead of us: drain
+				# it well within the proxy's 2 s write timeout.
 				d = await reader.read(min(65536, n - rec.bytes_recv))
-				await asyncio.sleep(0.1)
+				await asyncio.sleep(0.02)
 			else:
 				d = await reader.read(min(1 << 20, n - rec.bytes_recv))
 			if not d:
@@ -714,20 +716,29 @@ class StreamProxy(dbh.Proxy):
 		return dbh.proc_rss_kib(self.pid)
 
 
-def wait_ready(p, world, timeout=5.0):
-	data = dbh.req("GET", "/ready", world.pub("sbx1"))
+def wait_ready(p, world, timeout=8.0):
+	"""Until every worker routes: 6 answers in a row from sbx1 and st1..st3
+	on fresh connections (SO_REUSEPORT spreads them over the workers, and
+	a worker whose Redis connection is still coming up answers 503)."""
+	hosts = [world.pub("sbx1")] + ["%s-%s.%s" % (_UPS["l"].RAW_P, sid,
+	    dbh.DOMAIN) for sid in IPS] if "l" in _UPS else [world.pub("sbx1")]
 	deadline = time.monotonic() + timeout
 	last = None
-	while time.monotonic() < deadline:
-		try:
-			last = dbh.http(p.port, data, timeout=2)
-			if last.status == 200:
-				return
-		except OSError as e:
-			last = e
-		time.sleep(0.05)
-	raise AssertionError("proxy not ready: %r\n%s" % (last,
-	    p.log_text()[-3000:]))
+	for h in hosts:
+		data = dbh.req("GET", "/ready", h)
+		ok = 0
+		while ok < 6:
+			if time.monotonic() > deadline:
+				raise AssertionError("proxy not ready: %r\n%s" % (last,
+				    p.log_text()[-3000:]))
+			try:
+				last = dbh.http(p.port, data, timeout=2)
+				ok = ok + 1 if last.status == 200 else 0
+			except OSError as e:
+				last = e
+				ok = 0
+			if ok == 0:
+				time.sleep(0.05)
 
 
 @pytest.fixture

@@ -233,7 +233,7 @@ def test_I06_sse_replay_path_auth(world, proxy, lay, form):
 def test_I07_streaming_request_body(world, lay, sproxy, results):
 	"""Catalog: 512 MiB chunked to a presigned PUT at 50 MB/s.  Here:
 	256 MiB with Content-Length to a public port whose upstream reads
-	64 KiB per 100 ms for 5 s, then at full speed."""
+	64 KiB per 20 ms for 5 s, then at full speed."""
 	p = sproxy(release=True)
 	san = is_sanitized(p.binary)
 	size = 256 * MIB
