@@ -45,10 +45,10 @@
 #include "config/config.h"
 #include "tls/tls.h"
 
-#define TLS_MAX_CERTFILE	(1024 * 1024)	/* a certificate chain file */
-#define TLS_MAX_KEYFILE		(64 * 1024)	/* a private key file */
-#define TLS_MAX_CHAIN		16		/* intermediates per file */
-#define TLS_MAX_NAMES		(16 * 1024)	/* DNS names, whole table */
+#define TLS_MAX_CERTFILE	(1024 * 1024)	/* a chain file */
+#define TLS_MAX_KEYFILE		(64 * 1024)	/* a key file */
+#define TLS_MAX_CHAIN		16		/* intermediates */
+#define TLS_MAX_NAMES		(16 * 1024)	/* DNS names in all */
 #define TLS_SESSION_CACHE	20480		/* server-side sessions */
 #define TLS_WARN_DAYS		30
 #define TLS_CIPHERS_12		"ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -60,10 +60,10 @@ static const unsigned char tls_alpn[] = "\x08http/1.1";
 struct tls_cert {
 	X509		*x509;
 	EVP_PKEY	*pkey;
-	STACK_OF(X509)	*chain;		/* intermediates, may be empty */
+	STACK_OF(X509)	*chain;		/* intermediates */
 	time_t		 not_before;
 	time_t		 not_after;
-	int		 line;		/* tls-cert line, for messages */
+	int		 line;		/* of the tls-cert directive */
 };
 
 /* A DNS name: lower case, no trailing dot; wildcards stored without "*.". */
@@ -75,7 +75,7 @@ struct tls_name {
 /* An immutable snapshot; refs counts the struct tls plus handshakes. */
 struct tls_table {
 	atomic_uint	 refs;
-	struct tls_cert	 certs[CONF_MAX_CERTS];	/* [0] is the default */
+	struct tls_cert	 certs[CONF_MAX_CERTS];	/* [0]: default */
 	size_t		 ncerts;
 	struct tls_name	*exact;
 	size_t		 nexact;
@@ -95,8 +95,8 @@ struct tls {
 	SSL_CTX		*ctx;
 	pthread_mutex_t	 mtx;
 	struct tls_table *table;	/* mtx */
-	struct tls_tkey	 keys[2];	/* mtx: [0] encrypts, both decrypt */
-	time_t		 rotated;	/* main thread: last rotation, 0 = none */
+	struct tls_tkey	 keys[2];	/* mtx: [0] encrypts */
+	time_t		 rotated;	/* main thread: last rotation */
 	_Atomic uint64_t rotate_ms;	/* 0: no session tickets */
 };
 
@@ -393,7 +393,7 @@ tls_cert_names(X509 *x, size_t idx, struct tls_names *exact,
 		GENERAL_NAMES_free(gens);
 		return n;
 	}
-	if (crit != -1)		/* the extension exists but is malformed */
+	if (crit != -1)		/* present but malformed */
 		return 0;
 	subj = X509_get_subject_name(x);
 	i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
