@@ -208,7 +208,8 @@ setup(void **state)
 	    -DAY, 365 * DAY), NULL);
 	put_cert("trailing.crt", mk_cert(key_a, "trailing",
 	    "DNS:trail.test", -DAY, 365 * DAY), NULL,
-	    "-----BEGIN CERTIFICATE-----\nAAAA!!!!\n-----END CERTIFICATE-----\n");
+	    "-----BEGIN CERTIFICATE-----\nAAAA!!!!\n"
+	    "-----END CERTIFICATE-----\n");
 	put_str("garbage.crt", "this is not PEM\n", 0644);
 	put_cert("ww.crt", mk_cert(key_a, "world-writable", "DNS:ww.test",
 	    -DAY, 365 * DAY), NULL, NULL);
@@ -280,9 +281,9 @@ struct hs {
 	int		 version;
 	int		 reused;
 	int		 has_ticket;
-	unsigned long	 client_reason;	/* an alert the client received */
+	unsigned long	 client_reason;	/* alert the client got */
 	SSL_SESSION	*sess;		/* caller frees */
-	SSL		*c, *s;		/* kept when asked, caller frees */
+	SSL		*c, *s;		/* if keep: caller frees */
 };
 
 struct hs_opt {
@@ -477,11 +478,11 @@ test_select(void **state)
 		{ "x.a.test",		"wild" },
 		{ "X.A.TEST.",		"wild" },
 		{ "3000-sbx1.a.test",	"wild" },
-		{ "y.x.a.test",		"default" },	/* one label only */
-		{ "a.test",		"default" },	/* not the suffix */
+		{ "y.x.a.test",		"default" },	/* 1 label */
+		{ "a.test",		"default" },	/* not suffix */
 		{ "xa.test",		"default" },
 		{ "unknown.example",	"default" },
-		{ "cn.test",		"cn.test" },	/* CN without SAN */
+		{ "cn.test",		"cn.test" },	/* CN, no SAN */
 		{ "localhost",		"default" },
 	};
 	struct tls	*t = mk_tls(std_pairs);
