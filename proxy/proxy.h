@@ -355,6 +355,8 @@ struct worker {
 	int		 listen_fds[CONF_MAX_LISTEN];
 	size_t		 nlisteners;
 	int		 listeners_paused;
+	int		 paused_until_ready;	/* start-up: Redis not up yet */
+	unsigned	 ready_polls;
 	struct event	*resume_ev;	/* re-enable after EMFILE / cap */
 	struct event	*stop_ev;	/* activated by the main thread */
 	struct routes	*routes;

@@ -22,6 +22,8 @@
 #include "proxy/proxy.h"
 
 #define WORKER_RESUME_MS	100	/* after EMFILE */
+#define WORKER_READY_POLL_MS	10	/* start-up: is Redis up yet? */
+#define WORKER_READY_MAX_MS	2000	/* ...accept anyway after this */
 
 static void
 worker_accept(struct evconnlistener *l, evutil_socket_t fd,
@@ -48,6 +50,17 @@ worker_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (w->paused_until_ready) {
+		struct timeval tv = { 0, WORKER_READY_POLL_MS * 1000 };
+
+		if (!store_connected(routes_store(w->routes)) &&
+		    ++w->ready_polls * WORKER_READY_POLL_MS <
+		    WORKER_READY_MAX_MS) {
+			evtimer_add(w->resume_ev, &tv);
+			return;
+		}
+		w->paused_until_ready = 0;
+	}
 	if (w->stats.active >= w->max_sessions)
 		return;		/* worker_session_done resumes */
 	for (i = 0; i < w->nlisteners; i++)
@@ -133,6 +146,16 @@ worker_reload_cb(evutil_socket_t fd, short what, void *arg)
 	w->conf = conf;
 	tokcache_free(w->tokens);
 	w->tokens = tokcache_new(conf->token_cache_slots);
+	/* Accept once this worker's Redis connection is up (or after a
+	 * bound), so a fresh start does not answer its first lookups 503;
+	 * until then the kernel queues connections in the backlog. */
+	w->paused_until_ready = 1;
+	w->listeners_paused = 1;
+	{
+		struct timeval tv = { 0, WORKER_READY_POLL_MS * 1000 };
+
+		evtimer_add(w->resume_ev, &tv);
+	}
 }
 
 void
@@ -171,8 +194,8 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 		w->larg[i].w = w;
 		w->larg[i].tls = conf->listen[i].tls;
 		w->listeners[i] = evconnlistener_new(w->base, worker_accept,
-		    &w->larg[i],
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fds[i]);
+		    &w->larg[i], LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+		    LEV_OPT_DISABLED, -1, fds[i]);
 		if (w->listeners[i] == NULL)
 			goto fail;
 		evconnlistener_set_error_cb(w->listeners[i],
@@ -183,6 +206,16 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 		goto fail;
 	routes_set_listener(w->routes, worker_route_changed, w);
 	w->tokens = tokcache_new(conf->token_cache_slots);
+	/* Accept once this worker's Redis connection is up (or after a
+	 * bound), so a fresh start does not answer its first lookups 503;
+	 * until then the kernel queues connections in the backlog. */
+	w->paused_until_ready = 1;
+	w->listeners_paused = 1;
+	{
+		struct timeval tv = { 0, WORKER_READY_POLL_MS * 1000 };
+
+		evtimer_add(w->resume_ev, &tv);
+	}
 	if ((w->pool = pool_new(w)) == NULL ||
 	    (w->scratch = evbuffer_new()) == NULL)
 		goto fail;
