@@ -49,6 +49,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 C_COMMON    = common/log.c common/str.c
 DEPS_test_str	   = $(C_COMMON)
+DEPS_test_enc	   = $(C_COMMON) common/enc.c
 DEPS_test_http1	   = $(C_COMMON) proxy/http1.c
 DEPS_test_host	   = $(C_COMMON) config/config.c routing/host.c
 DEPS_test_record   = $(C_COMMON) routing/record.c

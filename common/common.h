@@ -55,4 +55,41 @@ int	 str_parse_size(const char *, uint64_t *);
 /* FNV-1a over a span; for hash tables, not for security. */
 uint64_t str_hash(const void *, size_t);
 
+/* enc.c */
+/*
+ * Strict codecs shared by the token parsers.  base64url is RFC 4648
+ * section 5 without padding.
+ */
+/* Characters of unpadded base64url for n bytes; bytes decoded from n chars
+ * (n % 4 != 1). */
+#define ENC_B64URL_LEN(n)	((n) / 3 * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
+#define ENC_B64URL_DECLEN(n)	((n) / 4 * 3 + ((n) % 4 ? (n) % 4 - 1 : 0))
+/* Value 0..63 of a base64url character, or -1 (also for '=' and '.'). */
+int	 enc_b64url_val(unsigned char);
+/*
+ * Decode in[0..len) into out (at most outsz bytes).  Strict: alphabet only,
+ * no padding, len % 4 != 1, unused trailing bits zero, so every byte string
+ * has exactly one accepted spelling.  Returns 0 with *outlen set, or -1
+ * (out may then hold a partial result).
+ */
+int	 enc_b64url_decode(const char *, size_t, unsigned char *, size_t,
+	    size_t *);
+/* Encode in[0..len) unpadded into out, NUL-terminated.  Returns the length
+ * written, or 0 (nothing written) if ENC_B64URL_LEN(len) + 1 > outsz. */
+size_t	 enc_b64url_encode(const unsigned char *, size_t, char *, size_t);
+/* Value 0..15 of a hex digit (either case), or -1. */
+int	 enc_hexval(unsigned char);
+enum enc_pct {
+	ENC_PCT_STRICT = 0,	/* a '%' must start %XX, else -1 */
+	ENC_PCT_LENIENT,	/* a '%' that starts no %XX is kept as is */
+};
+/*
+ * Percent-decode s[0..len) into out (at most outsz bytes; out NULL: only
+ * validate and count).  "%XX" takes either hex case; '+' is a literal
+ * plus.  A NUL byte, literal or decoded, is refused.  Returns 0 with
+ * *outlen set, or -1 (bad escape in strict mode, NUL, or too long).
+ */
+int	 enc_pct_decode(const char *, size_t, char *, size_t, size_t *,
+	    enum enc_pct);
+
 #endif /* DB_COMMON_H */
