@@ -54,16 +54,16 @@ DEPS_test_http1	   = $(C_COMMON) proxy/http1.c
 DEPS_test_host	   = $(C_COMMON) config/config.c routing/host.c
 DEPS_test_record   = $(C_COMMON) routing/record.c
 DEPS_test_config   = $(C_COMMON) config/config.c
-DEPS_test_jwt	   = $(C_COMMON) config/config.c authz/jwt.c
+DEPS_test_jwt	   = $(C_COMMON) common/enc.c config/config.c authz/jwt.c
 DEPS_test_tokcache = $(C_COMMON) authz/tokcache.c
 DEPS_test_policy   = $(C_COMMON) routing/record.c authz/policy.c
 DEPS_test_cache	   = $(C_COMMON) config/config.c routing/record.c \
 		     routing/cache.c tests/unit/fake_store.c
-DEPS_test_presign  = $(C_COMMON) config/config.c authz/presign.c
-DEPS_test_cookie   = $(C_COMMON) config/config.c authz/cookie.c
+DEPS_test_presign  = $(C_COMMON) common/enc.c config/config.c authz/presign.c
+DEPS_test_cookie   = $(C_COMMON) common/enc.c config/config.c authz/cookie.c
 DEPS_test_tls	   = $(C_COMMON) config/config.c tls/tls.c
 DEPS_test_headers  = $(C_COMMON) proxy/http1.c proxy/headers.c proxy/access.c \
-		     authz/cookie.c config/config.c
+		     authz/cookie.c common/enc.c config/config.c
 
 .PHONY: all clean test unit integration fuzz bench check-banned
 all: $(PROGS)

@@ -45,53 +45,6 @@
 #define COOKIE_MAX_HOST		512		/* host + "/sandbox/" + id */
 #define COOKIE_MAX_EXP_DIGITS	19		/* INT64_MAX */
 
-static const char cookie_b64tab[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int
-cookie_b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/* Unpadded base64url of in[0..len) into out (4 * len / 3 + 4 bytes). */
-static size_t
-cookie_b64_encode(const unsigned char *in, size_t len, char *out)
-{
-	size_t	 i, n = 0;
-	uint32_t v;
-
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		out[n++] = cookie_b64tab[v >> 18];
-		out[n++] = cookie_b64tab[(v >> 12) & 63];
-		out[n++] = cookie_b64tab[(v >> 6) & 63];
-		out[n++] = cookie_b64tab[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[n++] = cookie_b64tab[v >> 18];
-		out[n++] = cookie_b64tab[(v >> 12) & 63];
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[n++] = cookie_b64tab[v >> 18];
-		out[n++] = cookie_b64tab[(v >> 12) & 63];
-		out[n++] = cookie_b64tab[(v >> 6) & 63];
-	}
-	return n;
-}
-
 /*
  * Decode exactly COOKIE_MAC_B64 characters of strict base64url into
  * COOKIE_MAC_LEN bytes: alphabet only, the 2 spare low bits of the last
@@ -100,24 +53,11 @@ cookie_b64_encode(const unsigned char *in, size_t len, char *out)
 static int
 cookie_b64_mac(const char *s, size_t len, unsigned char *out)
 {
-	uint32_t acc = 0;
-	size_t	 i, n = 0;
-	int	 bits = 0, v;
+	size_t	 n;
 
-	if (len != COOKIE_MAC_B64)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((v = cookie_b64_val((unsigned char)s[i])) == -1)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1U << bits) - 1;
-		}
-	}
-	if (n != COOKIE_MAC_LEN || acc != 0)
+	if (len != COOKIE_MAC_B64 ||
+	    enc_b64url_decode(s, len, out, COOKIE_MAC_LEN, &n) == -1 ||
+	    n != COOKIE_MAC_LEN)
 		return -1;
 	return 0;
 }
@@ -185,7 +125,7 @@ cookie_mint(const struct config *conf, const char *host, int64_t exp,
 	unsigned char	 mac[COOKIE_MAC_LEN];
 	char		 ebuf[COOKIE_MAX_EXP_DIGITS + 2];
 	char		 mb64[COOKIE_MAC_B64 + 4];
-	size_t		 i, kidlen;
+	size_t		 i, kidlen, w;
 	int		 el, n;
 
 	if (bufsz > 0)
@@ -205,8 +145,10 @@ cookie_mint(const struct config *conf, const char *host, int64_t exp,
 		return -1;
 	if (cookie_mac(k, ebuf, (size_t)el, host, mac) == -1)
 		return -1;
-	mb64[cookie_b64_encode(mac, sizeof(mac), mb64)] = '\0';
+	w = enc_b64url_encode(mac, sizeof(mac), mb64, sizeof(mb64));
 	OPENSSL_cleanse(mac, sizeof(mac));
+	if (w != COOKIE_MAC_B64)
+		return -1;
 	n = snprintf(buf, bufsz, "%s.%s.%s.%s", COOKIE_VERSION, k->kid, ebuf,
 	    mb64);
 	if (n < 0 || (size_t)n >= bufsz || n > COOKIE_MAX_VALUE) {
@@ -444,51 +386,6 @@ fail:
 
 /* ---- the bootstrap `next` ---- */
 
-static int
-cookie_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decode s[0..len) into out (at most outsz bytes).  Strict: every
- * '%' must start a %XX escape; lenient: a '%' that does not is copied (as
- * a forgiving decoder would).  Returns the decoded length or -1.
- */
-static int
-cookie_pct_decode(const char *s, size_t len, char *out, size_t outsz,
-    int strict)
-{
-	size_t	 i, o = 0;
-	int	 hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (o >= outsz)
-			return -1;
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		if (len - i < 3 ||
-		    (hi = cookie_hex((unsigned char)s[i + 1])) == -1 ||
-		    (lo = cookie_hex((unsigned char)s[i + 2])) == -1) {
-			if (strict)
-				return -1;
-			out[o++] = s[i];
-			continue;
-		}
-		out[o++] = (char)(hi << 4 | lo);
-		i += 2;
-	}
-	return (int)o;
-}
-
 /*
  * Is p[0..len) a same-host path?  One leading '/', not "//" or "/\",
  * only visible ASCII and space, no backslash anywhere.
@@ -526,8 +423,7 @@ int
 cookie_next_path(const char *raw, size_t len, char *out, size_t outsz)
 {
 	char	 dec[COOKIE_MAX_NEXT], dec2[COOKIE_MAX_NEXT];
-	size_t	 i, o = 0;
-	int	 n, n2;
+	size_t	 i, o = 0, n, n2;
 
 	if (outsz < 2) {
 		if (outsz == 1)
@@ -543,24 +439,26 @@ cookie_next_path(const char *raw, size_t len, char *out, size_t outsz)
 		if (c <= 0x20 || c >= 0x7f || c == '\\')
 			goto fail;
 	}
-	if ((n = cookie_pct_decode(raw, len, dec, sizeof(dec), 1)) == -1 ||
-	    !cookie_path_ok(dec, (size_t)n))
+	/* (A decoded NUL fails here either way: cookie_path_ok refuses it.) */
+	if (enc_pct_decode(raw, len, dec, sizeof(dec), &n,
+	    ENC_PCT_STRICT) == -1 || !cookie_path_ok(dec, n))
 		goto fail;
 	/*
 	 * Whatever decodes once more must still be a same-host path: an
 	 * application that decodes again (or a redirect chain) must not
-	 * find "//", "/\", a control byte or non-ASCII in it either.
+	 * find "//", "/\", a control byte or non-ASCII in it either.  It
+	 * decodes as a forgiving decoder would: a stray '%' stays.
 	 */
-	n2 = cookie_pct_decode(dec, (size_t)n, dec2, sizeof(dec2), 0);
-	if (n2 == -1 || !cookie_path_ok(dec2, (size_t)n2))
+	if (enc_pct_decode(dec, n, dec2, sizeof(dec2), &n2,
+	    ENC_PCT_LENIENT) == -1 || !cookie_path_ok(dec2, n2))
 		goto fail;
-	for (i = 0; i < (size_t)n; i++) {
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)dec[i];
 		int	 keep = cookie_loc_char(c);
 
-		if (c == '%' && (size_t)n - i >= 3 &&
-		    cookie_hex((unsigned char)dec[i + 1]) != -1 &&
-		    cookie_hex((unsigned char)dec[i + 2]) != -1)
+		if (c == '%' && n - i >= 3 &&
+		    enc_hexval((unsigned char)dec[i + 1]) != -1 &&
+		    enc_hexval((unsigned char)dec[i + 2]) != -1)
 			keep = 1;
 		if (keep) {
 			if (o + 1 >= outsz || o + 1 > COOKIE_MAX_NEXT)

@@ -118,96 +118,6 @@ jwt_valid_sbx(const char *s, size_t len)
 	return 1;
 }
 
-static int
-jwt_b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64url: alphabet only, no padding, length % 4 != 1, unused
- * low bits of the last character zero.  Writes at most outsz bytes.
- * Returns 0 with *outlen set, or -1.
- */
-static int
-jwt_b64url_decode(const char *in, size_t len, unsigned char *out,
-    size_t outsz, size_t *outlen)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t	 n = 0, i, need;
-
-	if (len % 4 == 1)
-		return -1;
-	need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
-	if (need > outsz)
-		return -1;
-	for (i = 0; i < len; i++) {
-		int	 v = jwt_b64_val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (bits > 0 && acc != 0)
-		return -1;	/* non-canonical trailing bits */
-	*outlen = n;
-	return 0;
-}
-
-/* base64url without padding into out (size >= 4 * ceil(len / 3) + 1).
- * Returns the length written (NUL-terminated), or 0 if it does not fit. */
-static size_t
-jwt_b64url_encode(const unsigned char *in, size_t len, char *out,
-    size_t outsz)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t	 i, n = 0;
-
-	if (outsz < (len + 2) / 3 * 4 + 1)
-		return 0;
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-		out[n++] = tab[(v >> 6) & 63];
-		out[n++] = tab[v & 63];
-	}
-	if (len - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-	} else if (len - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-		out[n++] = tab[(v >> 6) & 63];
-	}
-	out[n] = '\0';
-	return n;
-}
-
 /* Decode one segment and parse it as a JSON object, duplicates refused. */
 static json_t *
 jwt_json_segment(const char *seg, size_t len)
@@ -217,7 +127,7 @@ jwt_json_segment(const char *seg, size_t len)
 	json_error_t	 jerr;
 	json_t		*j;
 
-	if (jwt_b64url_decode(seg, len, buf, sizeof(buf), &n) == -1)
+	if (enc_b64url_decode(seg, len, buf, sizeof(buf), &n) == -1)
 		return NULL;
 	j = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, &jerr);
 	OPENSSL_cleanse(buf, n);
@@ -412,7 +322,7 @@ jwt_verify(const struct config *conf, const char *tok, size_t len,
 	if (hlen == 0 || plen == 0 || slen == 0)
 		return AUTHZ_TOK_MALFORMED;
 	for (i = 0; i < len; i++)
-		if (tok[i] != '.' && jwt_b64_val((unsigned char)tok[i]) < 0)
+		if (tok[i] != '.' && enc_b64url_val((unsigned char)tok[i]) < 0)
 			return AUTHZ_TOK_MALFORMED;
 
 	if ((hdr = jwt_json_segment(tok, hlen)) == NULL)
@@ -424,7 +334,7 @@ jwt_verify(const struct config *conf, const char *tok, size_t len,
 		rc = AUTHZ_TOK_BAD_SIGNATURE;
 		goto fail;
 	}
-	if (jwt_b64url_decode(sigseg, slen, sig, sizeof(sig), &siglen) == -1)
+	if (enc_b64url_decode(sigseg, slen, sig, sizeof(sig), &siglen) == -1)
 		goto fail;
 
 	/* Header. */
@@ -475,7 +385,7 @@ jwt_put_json(json_t *obj, char *out, size_t outsz, size_t *n)
 	if (obj == NULL || (s = json_dumps(obj, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL)
 		return -1;
-	w = jwt_b64url_encode((const unsigned char *)s, strlen(s), out + *n,
+	w = enc_b64url_encode((const unsigned char *)s, strlen(s), out + *n,
 	    outsz - *n);
 	free(s);
 	if (w == 0)
@@ -547,7 +457,7 @@ jwt_mint(const struct config *conf, const char *kid, const char *sbx,
 	if (jwt_hmac(a, k, out, n, mac, &maclen) == -1 || n + 1 >= outsz)
 		goto fail;
 	out[n++] = '.';
-	w = jwt_b64url_encode(mac, maclen, out + n, outsz - n);
+	w = enc_b64url_encode(mac, maclen, out + n, outsz - n);
 	if (w == 0)
 		goto fail;
 	OPENSSL_cleanse(mac, sizeof(mac));

@@ -54,96 +54,6 @@
 /* Payload keys: exactly these, nothing else. */
 #define PRESIGN_NKEYS		7
 
-/* base64url length of n bytes, no padding. */
-#define PRESIGN_B64LEN(n)	(((n) * 4 + 2) / 3)
-
-static int
-presign_b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64url: alphabet only, no padding, len % 4 != 1, unused low
- * bits of the last character zero.  Writes at most outsz bytes; returns 0
- * with *outlen set, or -1.
- */
-static int
-presign_b64_decode(const char *in, size_t len, unsigned char *out,
-    size_t outsz, size_t *outlen)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t	 n = 0, i;
-
-	if (len % 4 == 1)
-		return -1;
-	if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > outsz)
-		return -1;
-	for (i = 0; i < len; i++) {
-		int	 v = presign_b64_val((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (bits > 0 && acc != 0)
-		return -1;
-	*outlen = n;
-	return 0;
-}
-
-/* base64url without padding, NUL-terminated; returns the length or 0 if
- * it does not fit in outsz. */
-static size_t
-presign_b64_encode(const unsigned char *in, size_t len, char *out,
-    size_t outsz)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t	 i, n = 0;
-	uint32_t v;
-
-	if (outsz < PRESIGN_B64LEN(len) + 1)
-		return 0;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-		out[n++] = tab[(v >> 6) & 63];
-		out[n++] = tab[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[n++] = tab[v >> 18];
-		out[n++] = tab[(v >> 12) & 63];
-		out[n++] = tab[(v >> 6) & 63];
-	}
-	out[n] = '\0';
-	return n;
-}
-
 /* Sandbox id syntax: [a-z0-9-]{1,63}, alnum at both ends. */
 static int
 presign_valid_sbx(const char *s, size_t len)
@@ -199,8 +109,8 @@ presign_token_bound(size_t pjson)
 	json = sizeof("{\"s\":\"\",\"m\":\"PUT\",\"p\":\"\",\"e\":,\"n\":\"\","
 	    "\"o\":1,\"b\":}") - 1 + ROUTE_MAX_ID + pjson + 20 +
 	    PRESIGN_NONCE_HEX + 20;
-	return sizeof(PRESIGN_VERSION) - 1 + PRESIGN_B64LEN(PRESIGN_KID_MAX) +
-	    1 + PRESIGN_B64LEN(json) + 1 + PRESIGN_MAC_B64;
+	return sizeof(PRESIGN_VERSION) - 1 + ENC_B64URL_LEN(PRESIGN_KID_MAX) +
+	    1 + ENC_B64URL_LEN(json) + 1 + PRESIGN_MAC_B64;
 }
 
 static const struct conf_jwt_key *
@@ -235,18 +145,6 @@ presign_hmac(const struct conf_jwt_key *k, const char *in, size_t len,
 		rc = 0;
 	OPENSSL_cleanse(buf, dl + len);
 	return rc;
-}
-
-static int
-presign_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* A JSON integer in [min, max], or -1. */
@@ -314,21 +212,21 @@ presign_mint(const struct config *conf, struct presign_claims *c, char *tok,
 	if (toksz <= n)
 		goto fail;
 	memcpy(tok, PRESIGN_VERSION, n);
-	if ((w = presign_b64_encode((const unsigned char *)k->kid, kidlen,
+	if ((w = enc_b64url_encode((const unsigned char *)k->kid, kidlen,
 	    tok + n, toksz - n)) == 0)
 		goto fail;
 	n += w;
 	if (n + 1 >= toksz)
 		goto fail;
 	tok[n++] = '.';
-	if ((w = presign_b64_encode((const unsigned char *)pl, strlen(pl),
+	if ((w = enc_b64url_encode((const unsigned char *)pl, strlen(pl),
 	    tok + n, toksz - n)) == 0)
 		goto fail;
 	n += w;
 	if (presign_hmac(k, tok, n, mac) == -1 || n + 1 >= toksz)
 		goto fail;
 	tok[n++] = '.';
-	if ((w = presign_b64_encode(mac, sizeof(mac), tok + n,
+	if ((w = enc_b64url_encode(mac, sizeof(mac), tok + n,
 	    toksz - n)) == 0)
 		goto fail;
 	n += w;
@@ -398,11 +296,11 @@ presign_payload(const unsigned char *buf, size_t len, struct presign_claims *c)
 		unsigned char hi = ns[2 * i], lo = ns[2 * i + 1];
 
 		/* lower case only: one spelling per nonce */
-		if (presign_hexval(hi) < 0 || presign_hexval(lo) < 0 ||
+		if (enc_hexval(hi) < 0 || enc_hexval(lo) < 0 ||
 		    (hi >= 'A' && hi <= 'F') || (lo >= 'A' && lo <= 'F'))
 			goto fail;
-		c->nonce[i] = (unsigned char)(presign_hexval(hi) << 4 |
-		    presign_hexval(lo));
+		c->nonce[i] = (unsigned char)(enc_hexval(hi) << 4 |
+		    enc_hexval(lo));
 	}
 
 	if (presign_json_int(json_object_get(o, "o"), 0, 1, &v))
@@ -443,7 +341,7 @@ presign_verify(const struct config *conf, const char *tok, size_t len,
 	if (len <= vl || memcmp(tok, PRESIGN_VERSION, vl) != 0)
 		return PRESIGN_MALFORMED;
 	for (i = vl; i < len; i++)
-		if (tok[i] != '.' && presign_b64_val((unsigned char)tok[i]) < 0)
+		if (tok[i] != '.' && enc_b64url_val((unsigned char)tok[i]) < 0)
 			return PRESIGN_MALFORMED;
 	kseg = tok + vl;
 	if ((d = memchr(kseg, '.', len - vl)) == NULL)
@@ -458,9 +356,9 @@ presign_verify(const struct config *conf, const char *tok, size_t len,
 	if (klen == 0 || plen == 0 || mlen != PRESIGN_MAC_B64 ||
 	    memchr(mseg, '.', mlen) != NULL)
 		return PRESIGN_MALFORMED;
-	if (presign_b64_decode(kseg, klen, kid, sizeof(kid), &kidlen) == -1 ||
-	    presign_b64_decode(pseg, plen, pl, sizeof(pl), &pllen) == -1 ||
-	    presign_b64_decode(mseg, mlen, mac, sizeof(mac), &maclen) == -1 ||
+	if (enc_b64url_decode(kseg, klen, kid, sizeof(kid), &kidlen) == -1 ||
+	    enc_b64url_decode(pseg, plen, pl, sizeof(pl), &pllen) == -1 ||
+	    enc_b64url_decode(mseg, mlen, mac, sizeof(mac), &maclen) == -1 ||
 	    kidlen == 0 || kidlen > PRESIGN_KID_MAX || pllen == 0 ||
 	    maclen != PRESIGN_MAC_LEN)
 		return PRESIGN_MALFORMED;
@@ -660,45 +558,6 @@ presign_urlencode(const char *s, size_t len, char *out, size_t outsz)
 	return -1;
 }
 
-/*
- * Strictly percent-decode s[0..len) into out (NULL: just check); '+' is
- * literal.  Returns 0 with *outlen, or -1 (bad escape, decoded NUL, or
- * does not fit outsz bytes).
- */
-static int
-presign_pct_decode(const char *s, size_t len, char *out, size_t outsz,
-    size_t *outlen)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '%') {
-			int	 hi, lo;
-
-			if (len - i < 3)
-				return -1;
-			hi = presign_hexval((unsigned char)s[i + 1]);
-			lo = presign_hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0')
-			return -1;
-		if (out != NULL) {
-			if (n >= outsz)
-				return -1;
-			out[n] = (char)c;
-		}
-		n++;
-	}
-	*outlen = n;
-	return 0;
-}
-
 int
 presign_query_param(const char *q, size_t len, const char *name, char *out,
     size_t outsz, size_t *outlen)
@@ -723,11 +582,11 @@ presign_query_param(const char *q, size_t len, const char *name, char *out,
 		for (eq = start; eq < i && q[eq] != '='; eq++)
 			;
 		/* Every name is decoded: "%74oken" is a second "token". */
-		if (presign_pct_decode(q + start, eq - start, nbuf,
-		    sizeof(nbuf), &nl) == -1) {
+		if (enc_pct_decode(q + start, eq - start, nbuf, sizeof(nbuf),
+		    &nl, ENC_PCT_STRICT) == -1) {
 			/* an undecodable or overlong name may be ours */
-			if (presign_pct_decode(q + start, eq - start, NULL, 0,
-			    &nl) == -1 || nl <= sizeof(nbuf))
+			if (enc_pct_decode(q + start, eq - start, NULL, 0, &nl,
+			    ENC_PCT_STRICT) == -1 || nl <= sizeof(nbuf))
 				return -1;
 			continue;	/* longer than any name we look for */
 		}
@@ -740,7 +599,8 @@ presign_query_param(const char *q, size_t len, const char *name, char *out,
 	}
 	if (!found)
 		return 0;
-	if (presign_pct_decode(val, vallen, out, outsz - 1, &vl) == -1) {
+	if (enc_pct_decode(val, vallen, out, outsz - 1, &vl,
+	    ENC_PCT_STRICT) == -1) {
 		out[0] = '\0';
 		return -1;
 	}

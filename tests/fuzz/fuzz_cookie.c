@@ -1,4 +1,4 @@
-// DEPS: authz/cookie.c config/config.c common/str.c common/log.c
+// DEPS: authz/cookie.c config/config.c common/str.c common/log.c common/enc.c
 /*
  * fuzz_cookie.c -- authz/cookie.c over arbitrary bytes: the cookie value,
  * the Cookie header and the bootstrap `next`.  Fixed config (cookie keys

@@ -1,4 +1,4 @@
-// DEPS: authz/jwt.c config/config.c common/str.c common/log.c
+// DEPS: authz/jwt.c config/config.c common/str.c common/log.c common/enc.c
 /*
  * fuzz_jwt.c -- jwt_verify over arbitrary bytes with a fixed HS256 config
  * (one key "k1", audience "drawbridge", leeway 30 s, fixed clock).

@@ -1,4 +1,4 @@
-// DEPS: authz/presign.c config/config.c common/str.c common/log.c
+// DEPS: authz/presign.c config/config.c common/str.c common/log.c common/enc.c
 /*
  * fuzz_presign.c -- authz/presign.c over arbitrary bytes with a fixed
  * config (presign keys "p2" then "p1"; the good token is minted with p1
