@@ -1,12 +1,17 @@
 /*
  * tokcache.c -- per-worker cache of verified bearer tokens.
  *
- * Direct-mapped: slot = first bytes of SHA-256(token) & mask.  A slot keeps
- * the digest (never the token) and the verified claims, so memory is
- * bounded at slots * sizeof(struct tokcache_slot) (~200 bytes) whatever the
- * tokens look like.  A hit needs an equal digest (CRYPTO_memcmp) and
+ * Direct-mapped: slot = FNV-1a(token) & mask.  A slot keeps a copy of the
+ * token and its verified claims; a hit needs the very same bytes
+ * (CRYPTO_memcmp, so probing cannot learn a cached token by timing) and
  * claims.exp > now: the cache never extends a token past its own exp (the
- * verifier's leeway only makes it a miss, then a fresh verify).
+ * verifier's leeway only makes it a miss, then a fresh verify).  Only
+ * tokens jwt_verify() accepted enter, each at most TOKCACHE_MAX_TOKEN
+ * bytes, so memory is bounded at slots * (sizeof(struct tokcache_slot) +
+ * the size of legitimately minted tokens).  An earlier
+ * version keyed slots by SHA-256: exact, but the hash was 12% of a small
+ * request's instructions (bench/README.md).  A crafted collision of the
+ * unkeyed index only evicts; it can never produce a hit.
  *
  * Only tokens that jwt_verify() accepted may be put.  The cached result is
  * only as good as the config it was verified under: a worker must start a
@@ -20,7 +25,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "common/common.h"
 #include "config/config.h"
@@ -29,10 +33,11 @@
 /* Largest cache we build, whatever was asked for (the config's own cap;
  * 1M slots is about 200 MB). */
 #define TOKCACHE_MAX_SLOTS	(1u << 20)
+#define TOKCACHE_MAX_TOKEN	CONF_MAX_TOKEN_BYTES /* only verified tokens enter */
 
 struct tokcache_slot {
-	unsigned char	 digest[SHA256_DIGEST_LENGTH];
-	int		 used;
+	char		*tok;		/* owned copy; NULL: empty slot */
+	size_t		 len;
 	struct authz_claims claims;
 };
 
@@ -70,44 +75,51 @@ tokcache_new(size_t slots)
 	return tc;
 }
 
+static void
+tokcache_clear(struct tokcache_slot *s)
+{
+	if (s->tok != NULL) {
+		OPENSSL_cleanse(s->tok, s->len);	/* a live credential */
+		free(s->tok);
+	}
+	s->tok = NULL;
+	s->len = 0;
+}
+
 void
 tokcache_free(struct tokcache *tc)
 {
+	size_t	 i;
+
 	if (tc == NULL)
 		return;
-	free(tc->slots);	/* digests and claims: nothing secret */
+	for (i = 0; i < tc->nslots; i++)
+		tokcache_clear(&tc->slots[i]);
+	free(tc->slots);
 	free(tc);
 }
 
-/* The slot for tok, with its digest in d; NULL if caching is off. */
+/* The slot for tok; NULL if caching is off or tok is not cacheable. */
 static struct tokcache_slot *
-tokcache_slot(struct tokcache *tc, const char *tok, size_t len,
-    unsigned char *d)
+tokcache_slot(struct tokcache *tc, const char *tok, size_t len)
 {
-	uint64_t h;
-
 	if (tc == NULL || tc->nslots == 0 || tok == NULL || len == 0 ||
-	    len > CONF_MAX_TOKEN_BYTES)
+	    len > TOKCACHE_MAX_TOKEN)
 		return NULL;
-	if (SHA256((const unsigned char *)tok, len, d) == NULL)
-		return NULL;
-	memcpy(&h, d, sizeof(h));
-	return &tc->slots[h & tc->mask];
+	return &tc->slots[str_hash(tok, len) & tc->mask];
 }
 
 int
 tokcache_get(struct tokcache *tc, const char *tok, size_t len, time_t now,
     struct authz_claims *out)
 {
-	unsigned char	 d[SHA256_DIGEST_LENGTH];
 	struct tokcache_slot *s;
 
-	if ((s = tokcache_slot(tc, tok, len, d)) == NULL || !s->used)
-		return 0;
-	if (CRYPTO_memcmp(s->digest, d, sizeof(d)) != 0)
+	if ((s = tokcache_slot(tc, tok, len)) == NULL || s->tok == NULL ||
+	    s->len != len || CRYPTO_memcmp(s->tok, tok, len) != 0)
 		return 0;
 	if (s->claims.exp <= (int64_t)now) {
-		s->used = 0;	/* expired: free the slot */
+		tokcache_clear(s);	/* expired: free the slot */
 		return 0;
 	}
 	*out = s->claims;
@@ -118,12 +130,15 @@ void
 tokcache_put(struct tokcache *tc, const char *tok, size_t len,
     const struct authz_claims *c)
 {
-	unsigned char	 d[SHA256_DIGEST_LENGTH];
 	struct tokcache_slot *s;
+	char	*copy;
 
-	if (c == NULL || (s = tokcache_slot(tc, tok, len, d)) == NULL)
+	if (c == NULL || (s = tokcache_slot(tc, tok, len)) == NULL ||
+	    (copy = malloc(len)) == NULL)
 		return;
-	memcpy(s->digest, d, sizeof(d));
+	memcpy(copy, tok, len);
+	tokcache_clear(s);
+	s->tok = copy;
+	s->len = len;
 	s->claims = *c;
-	s->used = 1;
 }

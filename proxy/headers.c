@@ -19,31 +19,69 @@
 
 #define PROXY_COOKIE_PREFIX	"__Host-drawbridge"
 
+struct headers_name {
+	const char	*name;
+	size_t		 len;
+};
+#define HN(s)	{ s, sizeof(s) - 1 }
+
 /* Request fields never forwarded as sent. */
-static const char *const headers_req_drop[] = {
-	"connection", "keep-alive", "proxy-connection", "te",
-	"transfer-encoding", "content-length", "trailer", "upgrade",
-	"proxy-authorization", "expect", "forwarded", "x-forwarded-for",
-	"x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
-	"x-real-ip", "x-request-id",
+static const struct headers_name headers_req_drop[] = {
+	HN("connection"), HN("keep-alive"), HN("proxy-connection"), HN("te"),
+	HN("transfer-encoding"), HN("content-length"), HN("trailer"),
+	HN("upgrade"), HN("proxy-authorization"), HN("expect"),
+	HN("forwarded"), HN("x-forwarded-for"), HN("x-forwarded-proto"),
+	HN("x-forwarded-host"), HN("x-forwarded-port"), HN("x-real-ip"),
+	HN("x-request-id"),
 };
 
 /* Response fields never relayed as sent. */
-static const char *const headers_resp_drop[] = {
-	"connection", "keep-alive", "proxy-connection", "te",
-	"transfer-encoding", "content-length", "trailer", "upgrade",
-	"proxy-authenticate", "alt-svc", "clear-site-data",
+static const struct headers_name headers_resp_drop[] = {
+	HN("connection"), HN("keep-alive"), HN("proxy-connection"), HN("te"),
+	HN("transfer-encoding"), HN("content-length"), HN("trailer"),
+	HN("upgrade"), HN("proxy-authenticate"), HN("alt-svc"),
+	HN("clear-site-data"),
 };
 
+/* Hot path: compare lengths before bytes. */
 static int
-headers_in(const char *name, size_t len, const char *const *list, size_t n)
+headers_in(const char *name, size_t len, const struct headers_name *list,
+    size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (str_span_eqi(name, len, list[i]))
+		if (list[i].len == len && str_span_eqi(name, len,
+		    list[i].name))
 			return 1;
 	return 0;
+}
+
+/* Append "Name: value\r\n" from C strings, without printf. */
+static void
+headers_put(struct evbuffer *out, const char *name, size_t nlen,
+    const char *v, size_t vlen)
+{
+	evbuffer_add(out, name, nlen);
+	evbuffer_add(out, v, vlen);
+	evbuffer_add(out, "\r\n", 2);
+}
+#define HPUT(out, lit, v, vlen)	headers_put(out, lit, sizeof(lit) - 1, v, vlen)
+
+/* Decimal digits of v into buf (>= 21 bytes); returns the length. */
+static size_t
+headers_u64(char *buf, uint64_t v)
+{
+	char	 tmp[21];
+	size_t	 n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
 }
 
 int
@@ -154,36 +192,42 @@ headers_request(struct evbuffer *out, const struct http1_request *req,
 		headers_add(out, h);
 	}
 
-	if (xff != NULL)
-		evbuffer_add_printf(out, "X-Forwarded-For: %.*s, %s\r\n",
-		    (int)xff->valuelen, xff->value, c->peer_ip);
-	else
-		evbuffer_add_printf(out, "X-Forwarded-For: %s\r\n",
-		    c->peer_ip);
+	if (xff != NULL) {
+		evbuffer_add(out, "X-Forwarded-For: ", 17);
+		evbuffer_add(out, xff->value, xff->valuelen);
+		evbuffer_add(out, ", ", 2);
+		evbuffer_add(out, c->peer_ip, strlen(c->peer_ip));
+		evbuffer_add(out, "\r\n", 2);
+	} else
+		HPUT(out, "X-Forwarded-For: ", c->peer_ip, strlen(c->peer_ip));
 	if (xfp != NULL)
 		headers_add(out, xfp);
+	else if (c->tls)
+		HPUT(out, "X-Forwarded-Proto: ", "https", 5);
 	else
-		evbuffer_add_printf(out, "X-Forwarded-Proto: %s\r\n",
-		    c->tls ? "https" : "http");
+		HPUT(out, "X-Forwarded-Proto: ", "http", 4);
 	if (xfh != NULL)
 		headers_add(out, xfh);
 	else if (req->host != NULL)
-		evbuffer_add_printf(out, "X-Forwarded-Host: %.*s\r\n",
-		    (int)req->hostlen, req->host);
+		HPUT(out, "X-Forwarded-Host: ", req->host, req->hostlen);
 	if (c->request_id != NULL)
-		evbuffer_add_printf(out, "X-Request-Id: %s\r\n",
-		    c->request_id);
-	if (injlen > 0)
-		evbuffer_add_printf(out, "%s: %s\r\n", c->inject_name,
-		    c->inject_value);
-	if (c->upgrade != NULL)
-		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
-		    "Upgrade: %s\r\n", c->upgrade);
-	if (c->body == 1)
-		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)c->content_length);
-	else if (c->body == 2)
-		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		HPUT(out, "X-Request-Id: ", c->request_id,
+		    strlen(c->request_id));
+	if (injlen > 0) {
+		evbuffer_add(out, c->inject_name, injlen);
+		HPUT(out, ": ", c->inject_value, strlen(c->inject_value));
+	}
+	if (c->upgrade != NULL) {
+		evbuffer_add(out, "Connection: Upgrade\r\n", 21);
+		HPUT(out, "Upgrade: ", c->upgrade, strlen(c->upgrade));
+	}
+	if (c->body == 1) {
+		char	 num[24];
+
+		HPUT(out, "Content-Length: ", num,
+		    headers_u64(num, c->content_length));
+	} else if (c->body == 2)
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 	evbuffer_add(out, "\r\n", 2);
 }
 
@@ -225,8 +269,15 @@ headers_response(struct evbuffer *out, const struct http1_response *resp,
 	const struct http1_header *h;
 	size_t	 i;
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %.*s\r\n", resp->status,
-	    (int)resp->reasonlen, resp->reason);
+	char	 num[24];
+	size_t	 nl;
+
+	evbuffer_add(out, "HTTP/1.1 ", 9);
+	nl = headers_u64(num, (uint64_t)resp->status);
+	num[nl++] = ' ';
+	evbuffer_add(out, num, nl);
+	evbuffer_add(out, resp->reason, resp->reasonlen);
+	evbuffer_add(out, "\r\n", 2);
 	for (i = 0; i < resp->nheaders; i++) {
 		h = &resp->headers[i];
 		if (headers_in(h->name, h->namelen, headers_resp_drop,
@@ -245,25 +296,25 @@ headers_response(struct evbuffer *out, const struct http1_response *resp,
 	switch (c->framing) {
 	case RESP_NOBODY:
 		if (resp->has_cl && resp->status != 204 && resp->status >= 200)
-			evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-			    (unsigned long long)resp->content_length);
+			HPUT(out, "Content-Length: ", num,
+			    headers_u64(num, resp->content_length));
 		break;
 	case RESP_LENGTH:
-		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)c->content_length);
+		HPUT(out, "Content-Length: ", num,
+		    headers_u64(num, c->content_length));
 		break;
 	case RESP_CHUNKED:
-		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
 		break;
 	case RESP_CLOSE:
 		break;
 	}
-	if (c->upgrade != NULL)
-		evbuffer_add_printf(out, "Connection: Upgrade\r\n"
-		    "Upgrade: %s\r\n", c->upgrade);
-	else if (c->close)
-		evbuffer_add_printf(out, "Connection: close\r\n");
+	if (c->upgrade != NULL) {
+		evbuffer_add(out, "Connection: Upgrade\r\n", 21);
+		HPUT(out, "Upgrade: ", c->upgrade, strlen(c->upgrade));
+	} else if (c->close)
+		evbuffer_add(out, "Connection: close\r\n", 19);
 	else if (c->client_minor == 0)
-		evbuffer_add_printf(out, "Connection: keep-alive\r\n");
+		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
 	evbuffer_add(out, "\r\n", 2);
 }

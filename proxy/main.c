@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "common/common.h"
 #include "proxy/proxy.h"
@@ -238,8 +237,9 @@ main(int argc, char *argv[])
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() == -1)
-		fatalx("evthread_use_pthreads failed");
+	/* No evthread_use_pthreads(): each event base lives on one thread
+	 * (workers are told things through a pipe), so libevent's locks
+	 * would only cost time. */
 
 	if (strcmp(conf->access_log, "off") == 0)
 		access = NULL;

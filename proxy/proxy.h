@@ -358,13 +358,13 @@ struct worker {
 	int		 paused_until_ready;	/* start-up: Redis not up yet */
 	unsigned	 ready_polls;
 	struct event	*resume_ev;	/* re-enable after EMFILE / cap */
-	struct event	*stop_ev;	/* activated by the main thread */
+	int		 notify[2];	/* main thread -> worker: 'S', 'R' */
+	struct event	*notify_ev;
 	struct routes	*routes;
 	struct tokcache	*tokens;
 	struct pool	*pool;
 	struct streams	*streams;	/* shared by all workers */
 	struct tls	*tls;		/* shared; NULL without tls */
-	struct event	*reload_ev;	/* activated by the main thread */
 	const struct config *next_conf;	/* handed over by reload */
 	struct evbuffer	*scratch;	/* chunk coalescing; empty between
 					 * calls */

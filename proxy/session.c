@@ -16,7 +16,10 @@
  */
 #include <sys/socket.h>
 
+#include <sys/uio.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -160,6 +163,7 @@ session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
 	bufferevent_setcb(s->bev, session_readcb, session_writecb,
 	    session_eventcb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
+	(void)bufferevent_set_max_single_write(s->bev, (ev_ssize_t)s->hw);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	/* The first head (or the TLS handshake) must arrive in time. */
 	s->in_head = 1;
@@ -825,7 +829,12 @@ session_process(struct session *s)
 	uint16_t port;
 	int	 r, done;
 
-	bufferevent_disable(s->bev, EV_READ);
+	/* Hold back a body until the request is authorised; a bodiless
+	 * request leaves reading on (no epoll churn per request; what a
+	 * pipelining client sends meanwhile stays bounded by the read
+	 * watermark). */
+	if (req->chunked || (req->has_cl && req->content_length > 0))
+		bufferevent_disable(s->bev, EV_READ);
 	s->state = S_ROUTE;
 	if (req->host == NULL)
 		return session_reply(s, PERR_BAD_HOST, "host_missing");
@@ -1061,6 +1070,7 @@ session_send_head(struct session *s)
 	session_tv(&wr, s->conf->timeout_body_ms);
 	bufferevent_set_timeouts(ub, s->req_done ? &rd : NULL, &wr);
 	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
+	(void)bufferevent_set_max_single_write(ub, (ev_ssize_t)s->hw);
 	bufferevent_enable(ub, EV_READ | EV_WRITE);
 	if (!s->req_done) {
 		session_tv(&rd, s->conf->timeout_body_ms);
@@ -1507,6 +1517,49 @@ session_route_changed(struct worker *w, const char *id)
 	}
 }
 
+/*
+ * libevent 2.1 reads at most 4 KiB per readiness event (EVBUFFER_MAX_READ),
+ * which makes bulk transfers cost one loop iteration per 4 KiB.  When a
+ * plain TCP bufferevent has just delivered data, read on from the socket
+ * ourselves, up to the high watermark, into the same input buffer.  EOF and
+ * errors are left for libevent to find on its next read.
+ */
+static void
+session_fill(struct session *s, struct bufferevent *bev, int tls)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	evutil_socket_t fd;
+	size_t	 len = evbuffer_get_length(in);
+	ssize_t	 n;
+	int	 nv, i;
+
+	if (tls || len < 4096 || len >= s->hw ||
+	    (fd = bufferevent_getfd(bev)) < 0)
+		return;
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)(s->hw - len), v,
+	    2)) <= 0)
+		return;
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	do
+		n = readv(fd, iov, nv);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		(void)evbuffer_commit_space(in, v, 0);
+		return;
+	}
+	for (i = 0; i < nv; i++) {
+		v[i].iov_len = DB_MIN(v[i].iov_len, (size_t)n);
+		n -= (ssize_t)v[i].iov_len;
+	}
+	(void)evbuffer_commit_space(in, v, v[1].iov_len > 0 && nv > 1 ? 2 :
+	    1);
+}
+
 /* ---- callbacks ---- */
 
 static void
@@ -1520,10 +1573,13 @@ session_readcb(struct bufferevent *bev, void *arg)
 		(void)session_read_head(s);
 		break;
 	case S_FORWARD:
-		if (!s->req_done)
+		if (!s->req_done) {
+			session_fill(s, s->bev, s->tls);
 			(void)session_pump_request(s);
+		}
 		break;
 	case S_TUNNEL:
+		session_fill(s, s->bev, s->tls);
 		(void)session_tunnel_relay(s, 0);
 		break;
 	case S_LOCAL_BODY:
@@ -1583,8 +1639,11 @@ session_eventcb(struct bufferevent *bev, short what, void *arg)
 		(void)session_tunnel_eof(s, 0);
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && s->state == S_FORWARD && s->req_done &&
-	    !s->stream) {
+	if ((what & BEV_EVENT_EOF) && !s->stream && s->req != NULL &&
+	    ((s->state == S_FORWARD && s->req_done) ||
+	    ((s->state == S_ROUTE || s->state == S_CONNECT) &&
+	    !s->req->chunked && (!s->req->has_cl ||
+	    s->req->content_length == 0)))) {
 		/* Half-closed after a complete request: still answer (an
 		 * event stream instead ends now, so the sandbox learns at
 		 * once that its reader left). */
@@ -1644,7 +1703,7 @@ session_up_readcb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	(void)bev;
+	session_fill(s, bev, 0);
 	if (s->state == S_TUNNEL) {
 		(void)session_tunnel_relay(s, 1);
 		return;

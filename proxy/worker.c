@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #include "common/common.h"
 #include "proxy/proxy.h"
+
+static void	 worker_reload_apply(struct worker *);
 
 #define WORKER_RESUME_MS	100	/* after EMFILE */
 #define WORKER_READY_POLL_MS	10	/* start-up: is Redis up yet? */
@@ -109,14 +112,11 @@ worker_route_changed(void *arg, const char *id)
 }
 
 static void
-worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+worker_stop_now(struct worker *w)
 {
-	struct worker *w = arg;
 	struct session *s;
 	size_t	 i;
 
-	(void)fd;
-	(void)what;
 	for (i = 0; i < w->nlisteners; i++) {
 		evconnlistener_free(w->listeners[i]);
 		w->listeners[i] = NULL;
@@ -128,18 +128,52 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * The worker's loops run without libevent's locks (EVENT_BASE_FLAG_NOLOCK:
+ * nothing else touches them), so the main thread talks to a worker
+ * through a pipe: 'S' stop, 'R' pick up next_conf.
+ */
+static void
+worker_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char	 cmd[16];
+	ssize_t	 n, i;
+
+	(void)what;
+	while ((n = read(fd, cmd, sizeof(cmd))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (cmd[i] == 'S') {
+				worker_stop_now(w);
+				return;
+			}
+			if (cmd[i] == 'R')
+				worker_reload_apply(w);
+		}
+	}
+}
+
+static void
+worker_notify(struct worker *w, char cmd)
+{
+	ssize_t	 n;
+
+	do
+		n = write(w->notify[1], &cmd, 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1)
+		log_warn("worker %u: notify", w->id);
+}
+
+/*
  * A reloaded config: new connections use it; established ones keep the
  * config they started with (configs are never freed before exit).  The
  * token cache is emptied: its entries were verified under the old keys.
  */
 static void
-worker_reload_cb(evutil_socket_t fd, short what, void *arg)
+worker_reload_apply(struct worker *w)
 {
-	struct worker *w = arg;
 	const struct config *conf;
 
-	(void)fd;
-	(void)what;
 	conf = __atomic_load_n(&w->next_conf, __ATOMIC_ACQUIRE);
 	if (conf == NULL || conf == w->conf)
 		return;
@@ -162,7 +196,7 @@ void
 worker_reload(struct worker *w, const struct config *conf)
 {
 	__atomic_store_n(&w->next_conf, conf, __ATOMIC_RELEASE);
-	event_active(w->reload_ev, EV_READ, 0);
+	worker_notify(w, 'R');
 }
 
 int
@@ -170,6 +204,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
     const int *fds, size_t nfds, FILE *access, struct streams *streams,
     struct tls *tls)
 {
+	struct event_config *cfg;
 	size_t	 i;
 	unsigned n = config_workers(conf);
 
@@ -183,12 +218,22 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	w->max_sessions = conf->max_connections / (n ? n : 1);
 	if (w->max_sessions == 0)
 		w->max_sessions = 1;
-	if ((w->base = event_base_new()) == NULL)
+	w->notify[0] = w->notify[1] = -1;
+	if ((cfg = event_config_new()) == NULL)
+		goto fail;
+	/* One thread per base: no locks; batch epoll_ctl changes. */
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK |
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (w->base == NULL ||
+	    pipe2(w->notify, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->resume_ev = evtimer_new(w->base, worker_resume, w);
-	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
-	w->reload_ev = event_new(w->base, -1, 0, worker_reload_cb, w);
-	if (w->resume_ev == NULL || w->stop_ev == NULL || w->reload_ev == NULL)
+	w->notify_ev = event_new(w->base, w->notify[0], EV_READ | EV_PERSIST,
+	    worker_notify_cb, w);
+	if (w->resume_ev == NULL || w->notify_ev == NULL ||
+	    event_add(w->notify_ev, NULL) == -1)
 		goto fail;
 	for (i = 0; i < nfds; i++) {
 		w->larg[i].w = w;
@@ -248,7 +293,7 @@ worker_start(struct worker *w)
 void
 worker_stop(struct worker *w)
 {
-	event_active(w->stop_ev, EV_READ, 0);
+	worker_notify(w, 'S');
 }
 
 void
@@ -281,11 +326,14 @@ worker_cleanup(struct worker *w)
 	w->scratch = NULL;
 	if (w->resume_ev != NULL)
 		event_free(w->resume_ev);
-	if (w->stop_ev != NULL)
-		event_free(w->stop_ev);
-	if (w->reload_ev != NULL)
-		event_free(w->reload_ev);
-	w->resume_ev = w->stop_ev = w->reload_ev = NULL;
+	if (w->notify_ev != NULL)
+		event_free(w->notify_ev);
+	w->resume_ev = w->notify_ev = NULL;
+	if (w->notify[0] != -1)
+		close(w->notify[0]);
+	if (w->notify[1] != -1)
+		close(w->notify[1]);
+	w->notify[0] = w->notify[1] = -1;
 	if (w->base != NULL)
 		event_base_free(w->base);
 	w->base = NULL;
