@@ -1538,9 +1538,14 @@ session_fill(struct session *s, struct bufferevent *bev, int tls)
 	if (tls || len < 4096 || len >= s->hw ||
 	    (fd = bufferevent_getfd(bev)) < 0)
 		return;
+	/* A socket bufferevent freezes the end of its input (only its own
+	 * reader adds to it): thaw it for this read. */
+	evbuffer_unfreeze(in, 0);
 	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)(s->hw - len), v,
-	    2)) <= 0)
+	    2)) <= 0) {
+		evbuffer_freeze(in, 0);
 		return;
+	}
 	for (i = 0; i < nv; i++) {
 		iov[i].iov_base = v[i].iov_base;
 		iov[i].iov_len = v[i].iov_len;
@@ -1550,14 +1555,16 @@ session_fill(struct session *s, struct bufferevent *bev, int tls)
 	while (n == -1 && errno == EINTR);
 	if (n <= 0) {
 		(void)evbuffer_commit_space(in, v, 0);
+		evbuffer_freeze(in, 0);
 		return;
 	}
 	for (i = 0; i < nv; i++) {
 		v[i].iov_len = DB_MIN(v[i].iov_len, (size_t)n);
 		n -= (ssize_t)v[i].iov_len;
 	}
-	(void)evbuffer_commit_space(in, v, v[1].iov_len > 0 && nv > 1 ? 2 :
+	(void)evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len > 0 ? 2 :
 	    1);
+	evbuffer_freeze(in, 0);
 }
 
 /* ---- callbacks ---- */
