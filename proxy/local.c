@@ -396,6 +396,7 @@ local_claim_cb(void *arg, const char *val, size_t len, int err)
 	struct session *s = arg;
 
 	s->sreq = NULL;
+	session_mark(s);
 	if (err == STORE_OK && len == 2 && memcmp(val, "OK", 2) == 0) {
 		if (s->local == LOCAL_AUTH)
 			(void)local_auth_answer(s);

@@ -287,6 +287,14 @@ struct session {
 	/* Tunnel half-close state. */
 	int		 eof_client, eof_up;
 
+	/* Output is written directly at the end of each loop pass that
+	 * touched the session (session_flush); EV_WRITE is on only while
+	 * bytes remain.  wait_*: a drain is awaited (backpressure, or a
+	 * half-close to pass on once the output is empty). */
+	TAILQ_ENTRY(session) dirty_entry;
+	int		 dirty;
+	int		 wait_client, wait_up;
+
 	/* Requests Drawbridge answers itself, and presigned uses (local.c). */
 	enum local_kind	 local;
 	int		 cred_cookie;		/* credential is our cookie */
@@ -323,6 +331,10 @@ int		 local_logout(struct session *);
 int		 local_read_body(struct session *);
 int		 local_wants_html(const struct http1_request *);
 
+/* The session was touched in this loop pass: flush it at its end. */
+void		 session_mark(struct session *);
+/* Flush every marked session (the worker's flush event). */
+void		 session_flush_marked(struct worker *);
 /* Close the open streams of sandbox id (its route changed). */
 void		 session_route_changed(struct worker *, const char *);
 void		 session_accept(struct worker *, int, struct sockaddr *, int,
@@ -372,6 +384,8 @@ struct worker {
 	uint64_t	 max_sessions;
 	uint64_t	 reqseq;
 	TAILQ_HEAD(, session) sessions;
+	TAILQ_HEAD(, session) dirty;	/* to flush at the end of this pass */
+	struct event	*flush_ev;
 	struct worker_stats stats;	/* written by the worker only */
 };
 

@@ -45,6 +45,7 @@
 
 static void	 session_readcb(struct bufferevent *, void *);
 static void	 session_writecb(struct bufferevent *, void *);
+static int	 session_flush_bev(struct bufferevent *, int);
 static void	 session_eventcb(struct bufferevent *, short, void *);
 static void	 session_up_readcb(struct bufferevent *, void *);
 static void	 session_up_writecb(struct bufferevent *, void *);
@@ -164,7 +165,8 @@ session_accept(struct worker *w, int fd, struct sockaddr *sa, int salen,
 	    session_eventcb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
 	(void)bufferevent_set_max_single_write(s->bev, (ev_ssize_t)s->hw);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* Plain TCP: we write directly (session_flush); TLS: libevent. */
+	bufferevent_enable(s->bev, tls ? EV_READ | EV_WRITE : EV_READ);
 	/* The first head (or the TLS handshake) must arrive in time. */
 	s->in_head = 1;
 	session_timer_set(s, tls ? s->conf->timeout_tls_handshake_ms :
@@ -269,6 +271,8 @@ session_close(struct session *s)
 		session_log(s);
 	}
 	session_request_clear(s);
+	if (s->dirty)
+		TAILQ_REMOVE(&s->w->dirty, s, dirty_entry);
 	TAILQ_REMOVE(&s->w->sessions, s, entry);
 	s->w->stats.active--;
 	event_free(s->timer);
@@ -498,6 +502,7 @@ session_route_cb(void *arg, enum routes_result res, struct route *r)
 	struct session *s = arg;
 
 	s->rreq = NULL;
+	session_mark(s);
 	switch (res) {
 	case ROUTES_FOUND:
 		s->route = r;
@@ -1071,7 +1076,7 @@ session_send_head(struct session *s)
 	bufferevent_set_timeouts(ub, s->req_done ? &rd : NULL, &wr);
 	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
 	(void)bufferevent_set_max_single_write(ub, (ev_ssize_t)s->hw);
-	bufferevent_enable(ub, EV_READ | EV_WRITE);
+	bufferevent_enable(ub, EV_READ);
 	if (!s->req_done) {
 		session_tv(&rd, s->conf->timeout_body_ms);
 		bufferevent_set_timeouts(s->bev, &rd, NULL);
@@ -1101,6 +1106,7 @@ session_pump_request(struct session *s)
 		if (evbuffer_get_length(out) >= s->hw) {
 			bufferevent_disable(s->bev, EV_READ);
 			bufferevent_setwatermark(ub, EV_WRITE, s->hw / 2, 0);
+			s->wait_up = 1;
 			return 0;
 		}
 		if ((avail = evbuffer_get_length(in)) == 0)
@@ -1334,6 +1340,7 @@ session_pump_response(struct session *s)
 			bufferevent_disable(ub, EV_READ);
 			bufferevent_setwatermark(s->bev, EV_WRITE, s->hw / 2,
 			    0);
+			s->wait_client = 1;
 			return 0;
 		}
 		if ((avail = evbuffer_get_length(in)) == 0)
@@ -1418,8 +1425,8 @@ session_tunnel_start(struct session *s)
 	bufferevent_set_timeouts(s->bev, NULL, NULL);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, s->hw);
 	bufferevent_setwatermark(ub, EV_READ, 0, s->hw);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	bufferevent_enable(ub, EV_READ | EV_WRITE);
+	bufferevent_enable(s->bev, s->tls ? EV_READ | EV_WRITE : EV_READ);
+	bufferevent_enable(ub, EV_READ);
 	session_timer_set(s, s->conf->timeout_stream_idle_ms);
 	if (session_tunnel_relay(s, 0) == -1)
 		return -1;
@@ -1465,6 +1472,10 @@ session_tunnel_relay(struct session *s, int from_up)
 	if (evbuffer_get_length(out) >= s->hw) {
 		bufferevent_disable(src, EV_READ);
 		bufferevent_setwatermark(dst, EV_WRITE, s->hw / 2, 0);
+		if (from_up)
+			s->wait_client = 1;
+		else
+			s->wait_up = 1;
 	}
 	return 0;
 }
@@ -1481,6 +1492,9 @@ session_tunnel_eof(struct session *s, int from_up)
 	else
 		s->eof_client = 1;
 	if (s->eof_up && s->eof_client) {
+		/* Last bytes out (best effort), then both sides are done. */
+		(void)session_flush_bev(s->bev, s->tls);
+		(void)session_flush_bev(ub, 0);
 		s->status = 101;
 		session_set_reason(s, NULL, "ok");
 		session_log(s);
@@ -1491,8 +1505,13 @@ session_tunnel_eof(struct session *s, int from_up)
 	}
 	if (evbuffer_get_length(bufferevent_get_output(dst)) == 0)
 		session_shutdown_wr(dst);
-	else
+	else {
 		bufferevent_setwatermark(dst, EV_WRITE, 0, 0);
+		if (from_up)
+			s->wait_client = 1;
+		else
+			s->wait_up = 1;
+	}
 	return 0;
 }
 
@@ -1575,6 +1594,7 @@ session_readcb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	(void)bev;
+	session_mark(s);
 	switch (s->state) {
 	case S_READ_HEAD:
 		(void)session_read_head(s);
@@ -1597,22 +1617,22 @@ session_readcb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Client output drained to its low watermark. */
-static void
-session_writecb(struct bufferevent *bev, void *arg)
+/*
+ * The client's output drained (to the low watermark, or empty after a
+ * direct write) while a drain was awaited.  Returns -1 if it closed s.
+ */
+static int
+session_client_drained(struct session *s)
 {
-	struct session *s = arg;
+	struct bufferevent *bev = s->bev;
 
+	s->wait_client = 0;
 	switch (s->state) {
-	case S_CLOSING:
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			session_close(s);
-		break;
 	case S_FORWARD:
 		if (s->up != NULL && s->resp_started) {
 			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 			bufferevent_enable(upconn_bev(s->up), EV_READ);
-			(void)session_pump_response(s);
+			return session_pump_response(s);
 		}
 		break;
 	case S_TUNNEL:
@@ -1621,11 +1641,140 @@ session_writecb(struct bufferevent *bev, void *arg)
 			if (evbuffer_get_length(bufferevent_get_output(bev))
 			    == 0)
 				session_shutdown_wr(bev);
+			else
+				s->wait_client = 1;
 		} else
 			bufferevent_enable(upconn_bev(s->up), EV_READ);
 		break;
 	default:
 		break;
+	}
+	return 0;
+}
+
+/* The same for the upstream's output. */
+static int
+session_up_drained(struct session *s)
+{
+	struct bufferevent *bev = upconn_bev(s->up);
+
+	s->wait_up = 0;
+	if (s->state == S_TUNNEL) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		if (s->eof_client) {
+			if (evbuffer_get_length(bufferevent_get_output(bev))
+			    == 0)
+				session_shutdown_wr(bev);
+			else
+				s->wait_up = 1;
+		} else
+			bufferevent_enable(s->bev, EV_READ);
+		return 0;
+	}
+	if (s->state == S_FORWARD && !s->req_done) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(s->bev, EV_READ);
+		return session_pump_request(s);
+	}
+	return 0;
+}
+
+/* libevent wrote the client's output down to its low watermark. */
+static void
+session_writecb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	session_mark(s);
+	if (s->state == S_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			session_close(s);
+		return;
+	}
+	if (s->wait_client)
+		(void)session_client_drained(s);
+}
+
+void
+session_mark(struct session *s)
+{
+	struct worker *w = s->w;
+
+	if (s->dirty)
+		return;
+	s->dirty = 1;
+	TAILQ_INSERT_TAIL(&w->dirty, s, dirty_entry);
+	if (TAILQ_FIRST(&w->dirty) == s)
+		event_active(w->flush_ev, 0, 0);
+}
+
+/*
+ * Write what is queued on a plain TCP bufferevent now, instead of asking
+ * epoll whether it may (libevent would add and then drop write interest
+ * for every response: two epoll_ctl calls each way per request).  Leaves
+ * EV_WRITE on only while bytes remain, so libevent finishes the rest with
+ * its write timeout.  TLS output is always left to libevent.  Returns 1
+ * if the output is empty.
+ */
+static int
+session_flush_bev(struct bufferevent *bev, int tls)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evutil_socket_t fd;
+
+	if (tls)
+		return evbuffer_get_length(out) == 0;
+	if (evbuffer_get_length(out) > 0 &&
+	    (fd = bufferevent_getfd(bev)) >= 0) {
+		/* Its writer's drain end is frozen: thaw for our write. */
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, fd);
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out) > 0) {
+		if (!(bufferevent_get_enabled(bev) & EV_WRITE))
+			bufferevent_enable(bev, EV_WRITE);
+		return 0;
+	}
+	if (bufferevent_get_enabled(bev) & EV_WRITE)
+		bufferevent_disable(bev, EV_WRITE);
+	return 1;
+}
+
+/* Flush both sides of s; run awaited drain handlers.  May close s. */
+static void
+session_flush(struct session *s)
+{
+	int	 rounds;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		if (session_flush_bev(s->bev, s->tls) && s->wait_client) {
+			if (session_client_drained(s) == -1)
+				return;
+			continue;
+		}
+		if (s->up != NULL && s->state != S_CONNECT &&
+		    session_flush_bev(upconn_bev(s->up), 0) && s->wait_up) {
+			if (session_up_drained(s) == -1)
+				return;
+			continue;
+		}
+		break;
+	}
+	if (s->state == S_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_close(s);
+}
+
+void
+session_flush_marked(struct worker *w)
+{
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&w->dirty)) != NULL) {
+		TAILQ_REMOVE(&w->dirty, s, dirty_entry);
+		s->dirty = 0;
+		session_flush(s);
 	}
 }
 
@@ -1635,6 +1784,7 @@ session_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 
 	(void)bev;
+	session_mark(s);
 	if (what & BEV_EVENT_CONNECTED) {
 		/* TLS handshake done: now the head deadline runs. */
 		s->handshaking = 0;
@@ -1679,6 +1829,7 @@ session_timercb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	session_mark(s);
 	if (s->state == S_READ_HEAD) {
 		if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
 			session_close(s);	/* idle keep-alive ends */
@@ -1710,6 +1861,7 @@ session_up_readcb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
+	session_mark(s);
 	session_fill(s, bev, 0);
 	if (s->state == S_TUNNEL) {
 		(void)session_tunnel_relay(s, 1);
@@ -1721,27 +1873,16 @@ session_up_readcb(struct bufferevent *bev, void *arg)
 		(void)session_pump_response(s);
 }
 
-/* Upstream output drained to its low watermark. */
+/* libevent wrote the upstream's output down to its low watermark. */
 static void
 session_up_writecb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
-	if (s->state == S_TUNNEL) {
-		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		if (s->eof_client) {
-			if (evbuffer_get_length(bufferevent_get_output(bev))
-			    == 0)
-				session_shutdown_wr(bev);
-		} else
-			bufferevent_enable(s->bev, EV_READ);
-		return;
-	}
-	if (s->state == S_FORWARD && !s->req_done) {
-		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		bufferevent_enable(s->bev, EV_READ);
-		(void)session_pump_request(s);
-	}
+	(void)bev;
+	session_mark(s);
+	if (s->wait_up)
+		(void)session_up_drained(s);
 }
 
 /* Retry once on a fresh connection when a reused one died silently. */
@@ -1770,6 +1911,7 @@ session_up_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 	int	 one = 1;
 
+	session_mark(s);
 	if (what & BEV_EVENT_CONNECTED) {
 		evutil_socket_t fd = bufferevent_getfd(bev);
 

@@ -111,6 +111,15 @@ worker_route_changed(void *arg, const char *id)
 		session_route_changed(w, id);
 }
 
+/* End of a loop pass: write what the touched sessions queued. */
+static void
+worker_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_flush_marked(arg);
+}
+
 static void
 worker_stop_now(struct worker *w)
 {
@@ -215,6 +224,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	w->streams = streams;
 	w->tls = tls;
 	TAILQ_INIT(&w->sessions);
+	TAILQ_INIT(&w->dirty);
 	w->max_sessions = conf->max_connections / (n ? n : 1);
 	if (w->max_sessions == 0)
 		w->max_sessions = 1;
@@ -230,6 +240,9 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	    pipe2(w->notify, O_NONBLOCK | O_CLOEXEC) == -1)
 		goto fail;
 	w->resume_ev = evtimer_new(w->base, worker_resume, w);
+	w->flush_ev = event_new(w->base, -1, 0, worker_flush_cb, w);
+	if (w->flush_ev == NULL)
+		goto fail;
 	w->notify_ev = event_new(w->base, w->notify[0], EV_READ | EV_PERSIST,
 	    worker_notify_cb, w);
 	if (w->resume_ev == NULL || w->notify_ev == NULL ||
@@ -328,6 +341,9 @@ worker_cleanup(struct worker *w)
 		event_free(w->resume_ev);
 	if (w->notify_ev != NULL)
 		event_free(w->notify_ev);
+	if (w->flush_ev != NULL)
+		event_free(w->flush_ev);
+	w->flush_ev = NULL;
 	w->resume_ev = w->notify_ev = NULL;
 	if (w->notify[0] != -1)
 		close(w->notify[0]);
