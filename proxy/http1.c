@@ -1124,3 +1124,24 @@ fail:
 	*used = i;
 	return HTTP1_CHUNK_ERR;
 }
+
+/* Pointers into [from, from + headlen) move to the same offset in to. */
+#define HTTP1_REBASE(p)	do {						\
+	if ((p) != NULL)						\
+		(p) = to + ((p) - from);				\
+} while (0)
+
+void
+http1_rebase(struct http1_request *r, const char *from, const char *to)
+{
+	size_t	 i;
+
+	HTTP1_REBASE(r->method);
+	HTTP1_REBASE(r->target);
+	HTTP1_REBASE(r->abs_host);
+	HTTP1_REBASE(r->host);
+	for (i = 0; i < r->nheaders; i++) {
+		HTTP1_REBASE(r->headers[i].name);
+		HTTP1_REBASE(r->headers[i].value);
+	}
+}

@@ -100,6 +100,13 @@ enum http1_rc	 http1_parse_request(const char *, size_t,
  */
 enum http1_rc	 http1_parse_response(const char *, size_t,
 		    const struct http1_limits *, struct http1_response *);
+/*
+ * The parse of a head that was copied from `from` to `to` (same bytes):
+ * move every pointer into the copy, so a head is parsed once, where it
+ * arrived, and kept where it is owned.
+ */
+void		 http1_rebase(struct http1_request *, const char *,
+		    const char *);
 /* Find a header by case-insensitive name; returns index or -1. */
 int		 http1_find(const struct http1_header *, size_t, const char *,
 		    size_t);

@@ -409,7 +409,6 @@ session_read_head(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	struct http1_limits lim;
-	struct http1_request *req;
 	enum http1_rc rc;
 	size_t	 len, n, cap;
 	unsigned char *p;
@@ -479,16 +478,15 @@ session_read_head(struct session *s)
 		return session_close_after_flush(s);
 	}
 
-	/* Keep a private copy of the head; the parse points into it. */
+	/* Keep a private copy of the head and move the parse onto it. */
 	len = s->req->headlen;
 	cap = len + s->req->targetlen + 16;
 	if ((s->head = malloc(cap)) == NULL)
 		return session_reply(s, PERR_INTERNAL, NULL);
-	evbuffer_remove(in, s->head, len);
+	memcpy(s->head, p, len);
+	http1_rebase(s->req, (const char *)p, s->head);
+	evbuffer_drain(in, len);
 	s->bytes_in += len;
-	req = s->req;
-	if (http1_parse_request(s->head, len, &lim, req) != HTTP1_OK)
-		return session_reply(s, PERR_INTERNAL, NULL);
 	s->scanned = 0;
 	s->in_head = 0;
 	return session_process(s);
