@@ -729,6 +729,19 @@ conf_h_access_log(struct conf_ctx *c, const struct conf_keyword *kw,
 	    sizeof(c->conf->access_log));
 }
 
+static int
+conf_h_redis_auth(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	(void)ac;
+	if (strlen(av[0]) >= sizeof(c->conf->redis_auth_path))
+		return conf_err(c, "%s: file name too long", kw->name);
+	(void)str_lcpy(c->conf->redis_auth_path, av[0],
+	    sizeof(c->conf->redis_auth_path));
+	c->conf->redis_auth_line = c->line;
+	return 0;
+}
+
 /* on|off into the int at kw->off. */
 static int
 conf_h_flag(struct conf_ctx *c, const struct conf_keyword *kw, char **av,
@@ -918,6 +931,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "path-host", 1, 1, 0, conf_h_path_host, 0, 0, 0 },
 	{ "redis", 1, 1, 1, conf_h_redis, 0, 0, 0 },
 	{ "redis-prefix", 1, 1, 1, conf_h_redis_prefix, 0, 0, 0 },
+	{ "redis-password-file", 1, 1, 1, conf_h_redis_auth, 0, 0, 0 },
 	{ "redis-timeout", 1, 1, 1, conf_h_duration,
 	    OFF(redis_timeout_ms), 1, MS_MINUTE },
 	{ "route-ttl", 1, 1, 1, conf_h_duration,
@@ -1358,6 +1372,72 @@ fail:
 	return rc;
 }
 
+/*
+ * redis-password-file: one line, "password" or "user password" (Redis 6
+ * ACL), private like any secret.  Stored in conf->redis_auth.
+ */
+static int
+conf_load_redis_auth(struct conf_ctx *c, const char *cfgpath)
+{
+	struct config *conf = c->conf;
+	char	 path[1024];
+	struct stat st;
+	char	*buf = NULL;
+	size_t	 len = 0, i;
+	int	 fd = -1, rc = -1;
+
+	if (conf->redis_auth_path[0] == '\0')
+		return 0;
+	c->line = conf->redis_auth_line;
+	if (conf_key_path(cfgpath, conf->redis_auth_path, path,
+	    sizeof(path)) == -1)
+		return conf_err(c, "redis-password-file: path too long");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return conf_err(c, "redis-password-file %s: %s",
+		    conf->redis_auth_path, strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		conf_err(c, "redis-password-file %s is not a regular file",
+		    conf->redis_auth_path);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
+		conf_err(c, "redis-password-file %s is accessible by group or "
+		    "others (chmod 600)", conf->redis_auth_path);
+		goto fail;
+	}
+	if ((buf = conf_read_fd(fd, 1024, &len)) == NULL) {
+		conf_err(c, "redis-password-file %s: %s",
+		    conf->redis_auth_path, errno == EFBIG ? "larger than "
+		    "1 KiB" : strerror(errno));
+		goto fail;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+			conf_err(c, "redis-password-file %s: one line of "
+			    "\"password\" or \"user password\" expected",
+			    conf->redis_auth_path);
+			goto fail;
+		}
+	if (len == 0) {
+		conf_err(c, "redis-password-file %s is empty",
+		    conf->redis_auth_path);
+		goto fail;
+	}
+	conf->redis_auth = buf;
+	buf = NULL;
+	rc = 0;
+fail:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	(void)close(fd);
+	return rc;
+}
+
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
@@ -1398,6 +1478,8 @@ config_load(const char *path, char *err, size_t errlen)
 	for (i = 0; i < conf->npresign_keys; i++)
 		if (conf_load_key(&c, path, &conf->presign_keys[i]) == -1)
 			goto fail;
+	if (conf_load_redis_auth(&c, path) == -1)
+		goto fail;
 	free(text);
 	(void)close(fd);
 	return conf;
@@ -1434,6 +1516,11 @@ config_free_contents(struct config *conf)
 	    CONF_MAX_SECRETS);
 	conf_wipe_keys(conf->presign_keys, conf->npresign_keys,
 	    CONF_MAX_SECRETS);
+	if (conf->redis_auth != NULL) {
+		OPENSSL_cleanse(conf->redis_auth, strlen(conf->redis_auth));
+		free(conf->redis_auth);
+		conf->redis_auth = NULL;
+	}
 }
 
 void

@@ -88,6 +88,10 @@ struct config {
 	char		 redis_host[256];	/* IP or "unix:/path" */
 	uint16_t	 redis_port;
 	char		 redis_prefix[64];	/* default "drawbridge:" */
+	char		 redis_auth_path[256];	/* "" = no AUTH */
+	int		 redis_auth_line;
+	char		*redis_auth;		/* "password" or "user password";
+					 * owned, wiped in config_free */
 	uint64_t	 redis_timeout_ms;	/* command deadline */
 	uint64_t	 route_ttl_ms;		/* positive cache entries */
 	uint64_t	 route_negative_ttl_ms;

@@ -427,6 +427,20 @@ ctl_redis(const struct config *conf)
 		ctl_fail("redis %s: %s", where, c->errstr);
 	if (redisSetTimeout(c, tv) != REDIS_OK)
 		ctl_fail("redis %s: cannot set timeout", where);
+	if (conf->redis_auth != NULL) {
+		const char *pw = conf->redis_auth, *sp = strchr(pw, ' ');
+		redisReply *r;
+
+		if (sp != NULL)
+			r = redisCommand(c, "AUTH %b %s", pw,
+			    (size_t)(sp - pw), sp + 1);
+		else
+			r = redisCommand(c, "AUTH %s", pw);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR)
+			ctl_fail("redis %s: AUTH failed%s%s", where,
+			    r != NULL ? ": " : "", r != NULL ? r->str : "");
+		freeReplyObject(r);
+	}
 	return c;
 }
 

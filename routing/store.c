@@ -107,6 +107,8 @@ struct store {
 	int		 closing;	/* store_free running: no callbacks */
 	int		 err_logged;	/* an error reply streak was logged */
 
+	const char	*auth;		/* conf->redis_auth (the config
+					 * outlives the store), or NULL */
 	char		 unix_path[256];	/* "" = TCP */
 	char		 host[256];
 	uint16_t	 port;
@@ -118,6 +120,7 @@ struct store {
 };
 
 static void	 store_conn_start(struct store_conn *);
+static void	 store_auth(struct store_conn *);
 static void	 store_conn_lost(struct store_conn *, const char *);
 static void	 store_conn_drop(struct store_conn *, const char *);
 
@@ -535,12 +538,42 @@ store_connect_cb(const redisAsyncContext *cac, int status)
 	 * cannot be queued the connect deadline cleans up (freeing the
 	 * context inside this callback is not allowed).
 	 */
+	if (st->auth != NULL)
+		store_auth(c);
 	if (c == &st->cmd)
 		rc = redisAsyncCommand(c->ac, store_ping_cb, st, "PING");
 	else
 		rc = redisAsyncCommand(c->ac, store_sub_cb, st,
 		    "SUBSCRIBE %b", st->channel, st->channel_len);
 	(void)rc;
+}
+
+/*
+ * AUTH first, pipelined ahead of the PING / SUBSCRIBE: if it fails, the
+ * next command answers an error (NOAUTH, WRONGPASS) and the connection is
+ * treated as down like any other failure.  The reply itself is dropped.
+ */
+static void
+store_auth(struct store_conn *c)
+{
+	const char *pw = c->st->auth, *sp = strchr(pw, ' ');
+	const char *argv[3];
+	size_t	 argvlen[3];
+	int	 argc = 2;
+
+	argv[0] = "AUTH";
+	argvlen[0] = 4;
+	if (sp != NULL) {		/* "user password" (ACL) */
+		argv[1] = pw;
+		argvlen[1] = (size_t)(sp - pw);
+		argv[2] = sp + 1;
+		argvlen[2] = strlen(sp + 1);
+		argc = 3;
+	} else {
+		argv[1] = pw;
+		argvlen[1] = strlen(pw);
+	}
+	(void)redisAsyncCommandArgv(c->ac, NULL, NULL, argc, argv, argvlen);
 }
 
 static void
@@ -653,6 +686,7 @@ store_new(struct event_base *base, const struct config *conf,
 	st->base = base;
 	st->inval_cb = inval_cb;
 	st->inval_arg = arg;
+	st->auth = conf->redis_auth;
 	TAILQ_INIT(&st->waiting);
 	TAILQ_INIT(&st->down);
 	TAILQ_INIT(&st->inflight);
