@@ -11,6 +11,14 @@
  *	GET /small		200, a 13-byte body
  *	GET /download?size=N	200, N bytes with Content-Length, written
  *				only as fast as the client reads
+ *	GET /sse		200 text/event-stream, chunked: one event at
+ *				once, then one every 100 ms until the client
+ *				goes away
+ *	GET /stats		200 text/plain: connections accepted and open,
+ *				requests, WebSocket upgrades (for tests)
+ *	GET any path with	101 (RFC 6455 handshake, Sec-WebSocket-Accept
+ *	  Upgrade: websocket	from the key), then every byte received is
+ *				echoed back as is (no frame parsing)
  *	PUT|POST any path	the body (Content-Length or chunked) is read
  *				and counted; 200 with the count as the body
  *	anything else		404 (GET) or 405
@@ -38,6 +46,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <openssl/evp.h>
+
 #define UP_MAX_HEAD		(32 * 1024)	/* request head */
 #define UP_MAX_CHUNK_LINE	1024		/* chunk-size line */
 #define UP_MAX_TRAILER		(8 * 1024)	/* all trailer lines */
@@ -48,6 +58,11 @@
 #define UP_OUT_LOW		(128 * 1024)	/* refill below this */
 #define UP_MAX_IO		(256 * 1024)	/* one read/write */
 #define UP_MAX_READS		16		/* body reads a wakeup */
+#define UP_SSE_MS		100		/* event interval */
+#define UP_WS_KEY_MAX		64		/* Sec-WebSocket-Key bytes */
+#define UP_WS_ACCEPT_LEN	28		/* base64 of a SHA-1 */
+
+static const char up_ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 static const char up_small_body[] = "Hello, bench\n";
 
@@ -59,7 +74,9 @@ enum up_state {
 	UP_CHUNK_CRLF,
 	UP_TRAILER,
 	UP_SEND,		/* streaming a download */
-	UP_CLOSING		/* flushing the last response */
+	UP_CLOSING,		/* flushing the last response */
+	UP_ECHO,		/* upgraded: echo every byte */
+	UP_SSE			/* an event stream, timer-driven */
 };
 
 enum up_reply {
@@ -67,7 +84,10 @@ enum up_reply {
 	UP_R_DOWNLOAD,
 	UP_R_COUNT,
 	UP_R_NOTFOUND,
-	UP_R_METHOD
+	UP_R_METHOD,
+	UP_R_WS,
+	UP_R_SSE,
+	UP_R_STATS
 };
 
 struct up_conn {
@@ -79,10 +99,14 @@ struct up_conn {
 	uint64_t	 received;	/* body bytes counted */
 	uint64_t	 to_send;	/* download bytes not yet queued */
 	size_t		 trailer;	/* trailer bytes seen */
+	struct event	*timer;		/* owned; UP_SSE only */
+	uint64_t	 events;	/* SSE events sent */
+	char		 ws_accept[UP_WS_ACCEPT_LEN + 1];
 };
 
 static char	 up_block[UP_CHUNK];
 static unsigned	 up_nconns;
+static uint64_t	 up_accepted, up_requests, up_upgrades;
 
 static void	 up_conn_free(struct up_conn *);
 static void	 up_process(struct up_conn *);
@@ -144,6 +168,8 @@ up_conn_free(struct up_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->timer != NULL)
+		event_free(c->timer);
 	bufferevent_free(c->bev);
 	free(c);
 	up_nconns--;
@@ -164,6 +190,31 @@ up_bad(struct up_conn *c)
 }
 
 /*
+ * Sec-WebSocket-Accept for the key [k, k+len): base64(SHA-1(key GUID)),
+ * written NUL-terminated to out.  Returns 0, or -1 if the key is empty,
+ * too long or hashing fails.
+ */
+static int
+up_ws_accept(const char *k, size_t len, char out[UP_WS_ACCEPT_LEN + 1])
+{
+	unsigned char buf[UP_WS_KEY_MAX + sizeof(up_ws_guid)];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (len == 0 || len > UP_WS_KEY_MAX)
+		return -1;
+	memcpy(buf, k, len);
+	memcpy(buf + len, up_ws_guid, sizeof(up_ws_guid) - 1);
+	if (EVP_Digest(buf, len + sizeof(up_ws_guid) - 1, md, &mdlen,
+	    EVP_sha1(), NULL) != 1 || mdlen != 20)
+		return -1;
+	if (EVP_EncodeBlock((unsigned char *)out, md, 20) != UP_WS_ACCEPT_LEN)
+		return -1;
+	out[UP_WS_ACCEPT_LEN] = '\0';
+	return 0;
+}
+
+/*
  * Parses one request head of len bytes (ending in CRLFCRLF) at h: the
  * reply to give, keep-alive, and the body framing.  Returns 0 or -1
  * (malformed: the caller answers 400).
@@ -172,9 +223,10 @@ static int
 up_parse_head(struct up_conn *c, const char *h, size_t len)
 {
 	const char *p = h, *end = h + len - 2, *eol, *sp1, *sp2, *colon;
-	const char *v, *ve, *q;
+	const char *v, *ve, *q, *wskey = NULL;
 	uint64_t cl = 0;
-	int have_cl = 0, chunked = 0, http10, is_get, is_put;
+	int have_cl = 0, chunked = 0, http10, is_get, is_put, ws = 0;
+	size_t wskeylen = 0;
 	size_t ml, tl;
 
 	eol = memchr(p, '\n', (size_t)(end - p));
@@ -212,7 +264,11 @@ up_parse_head(struct up_conn *c, const char *h, size_t len)
 		    &c->to_send) == -1)
 			return -1;
 		c->reply = UP_R_DOWNLOAD;
-	} else if (is_get)
+	} else if (is_get && tl == 4 && memcmp(sp1 + 1, "/sse", 4) == 0)
+		c->reply = UP_R_SSE;
+	else if (is_get && tl == 6 && memcmp(sp1 + 1, "/stats", 6) == 0)
+		c->reply = UP_R_STATS;
+	else if (is_get)
 		c->reply = UP_R_NOTFOUND;
 
 	for (p = eol + 1; p < end; p = eol + 1) {
@@ -246,10 +302,27 @@ up_parse_head(struct up_conn *c, const char *h, size_t len)
 			else if (up_has_token(v, (size_t)(ve - v),
 			    "keep-alive"))
 				c->keepalive = 1;
+		} else if (ml == 7 && strncasecmp(p, "upgrade", 7) == 0) {
+			if (up_has_token(v, (size_t)(ve - v), "websocket"))
+				ws = 1;
+		} else if (ml == 17 &&
+		    strncasecmp(p, "sec-websocket-key", 17) == 0) {
+			if (wskey != NULL)
+				return -1;
+			wskey = v;
+			wskeylen = (size_t)(ve - v);
 		}
 	}
 	if (have_cl && chunked)
 		return -1;
+	if (ws && is_get) {
+		/* Upgrade: websocket wins over the path. */
+		if (http10 || have_cl || chunked ||
+		    up_ws_accept(wskey, wskeylen, c->ws_accept) == -1)
+			return -1;
+		c->reply = UP_R_WS;
+	}
+	up_requests++;
 	c->received = 0;
 	c->trailer = 0;
 	c->remaining = cl;
@@ -275,13 +348,40 @@ up_fill(struct up_conn *c)
 	}
 }
 
+/* Queues one SSE event as one chunk (skipped while the client lags). */
+static void
+up_sse_event(struct up_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char ev[64];
+	int n;
+
+	if (evbuffer_get_length(out) > UP_OUT_HIGH)
+		return;
+	n = snprintf(ev, sizeof(ev), "id: %" PRIu64 "\ndata: tick\n\n",
+	    c->events);
+	if (n < 0 || (size_t)n >= sizeof(ev))
+		return;
+	evbuffer_add_printf(out, "%x\r\n%s\r\n", (unsigned)n, ev);
+	c->events++;
+}
+
+static void
+up_sse_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	up_sse_event(arg);
+}
+
 /* The request is complete: write the reply and pick the next state. */
 static void
 up_respond(struct up_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const char *conn = c->keepalive ? "keep-alive" : "close";
-	char body[32];
+	const struct timeval tick = { 0, UP_SSE_MS * 1000 };
+	char body[32], stats[160];
 	int n;
 
 	switch (c->reply) {
@@ -321,6 +421,37 @@ up_respond(struct up_conn *c)
 		evbuffer_add_printf(out, "HTTP/1.1 405 Method Not Allowed\r\n"
 		    "Content-Length: 0\r\nConnection: %s\r\n\r\n", conn);
 		break;
+	case UP_R_STATS:
+		n = snprintf(stats, sizeof(stats), "accepted %" PRIu64
+		    "\nopen %u\nrequests %" PRIu64 "\nupgrades %" PRIu64 "\n",
+		    up_accepted, up_nconns, up_requests, up_upgrades);
+		if (n < 0 || (size_t)n >= sizeof(stats))
+			n = 0;
+		evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: %d\r\n"
+		    "Connection: %s\r\n\r\n%.*s", n, conn, n, stats);
+		break;
+	case UP_R_WS:
+		evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+		    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		    "Sec-WebSocket-Accept: %s\r\n\r\n", c->ws_accept);
+		up_upgrades++;
+		c->state = UP_ECHO;
+		return;
+	case UP_R_SSE:
+		c->timer = event_new(bufferevent_get_base(c->bev), -1,
+		    EV_PERSIST, up_sse_cb, c);
+		if (c->timer == NULL || event_add(c->timer, &tick) == -1) {
+			up_bad(c);
+			return;
+		}
+		evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: text/event-stream\r\n"
+		    "Cache-Control: no-cache\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n");
+		up_sse_event(c);
+		c->state = UP_SSE;
+		return;
 	}
 	if (c->keepalive)
 		c->state = UP_HEAD;
@@ -413,6 +544,8 @@ up_step(struct up_conn *c)
 		return 1;
 	case UP_SEND:
 	case UP_CLOSING:
+	case UP_ECHO:
+	case UP_SSE:
 		return 0;
 	}
 	return 0;
@@ -427,6 +560,12 @@ up_process(struct up_conn *c)
 		;
 	if (r == -1)
 		up_bad(c);
+	else if (c->state == UP_ECHO)
+		(void)bufferevent_write_buffer(c->bev,
+		    bufferevent_get_input(c->bev));
+	else if (c->state == UP_SSE)
+		(void)evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
 static int
@@ -583,6 +722,7 @@ up_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	up_nconns++;
+	up_accepted++;
 	bufferevent_set_max_single_read(c->bev, UP_MAX_IO);
 	bufferevent_set_max_single_write(c->bev, UP_MAX_IO);
 	bufferevent_setcb(c->bev, up_read_cb, up_write_cb, up_event_cb, c);
