@@ -361,6 +361,9 @@ test('another sandbox, another port and the runtime host are refused',
 	const ctx = await W.browser.newContext();
 	try {
 		const { page } = await bootstrap(ctx, W.A, 'sbx1');
+		/* The landing page's own follow-ups (favicon) must not be
+		 * counted as refused requests reaching an upstream. */
+		await page.waitForLoadState('networkidle');
 		const n0 = W.upA.requests.length + W.upB.requests.length;
 		for (const [url, what] of [
 		    [origin(W.A, 'sbx2') + '/app', 'sbx2 same port'],
