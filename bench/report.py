@@ -27,6 +27,10 @@ SCENARIOS = [
     ("download", "download"),
     ("upload", "upload"),
     ("idle", "idle keep-alive"),
+    ("ws_idle", "idle WebSocket"),
+    ("sse", "SSE first event"),
+    ("tls_full", "TLS full (1.3)"),
+    ("tls_resumed", "TLS resumed (1.2)"),
     ("redis", "Redis, warm cache"),
 ]
 METRICS = {
@@ -36,6 +40,9 @@ METRICS = {
     "mb_s": ("MB/s", "higher"),
     "rss_growth_kib": ("RSS+ KiB", "lower"),
     "bytes_per_conn": ("B/conn", "lower"),
+    "bytes_per_tunnel": ("B/tunnel", "lower"),
+    "first_event_us": ("us", "lower"),
+    "hs_per_s": ("hs/s", "higher"),
     "get_per_req": ("GET/req", "lower"),
     "cmds_per_req": ("cmds/req", "lower"),
 }

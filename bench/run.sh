@@ -11,6 +11,9 @@
 #   BENCH_IDLE=N        idle keep-alive connections
 #   BENCH_WORKERS="1 2" worker counts (one full pass for the first, small
 #                       GET at 50 and 256 connections for the others)
+#   BENCH_WS=N          idle WebSocket tunnels
+#   BENCH_SSE=N         SSE requests per contender (split over the rounds)
+#   BENCH_TLS_SECONDS=S seconds per openssl s_time run (full, resumed)
 #   BENCH_PIN=0         do not pin (default: proxies CPU 0, clients CPU 1)
 #
 # It never fails on a number.  It exits 1 if a contender fails to start,
@@ -25,11 +28,16 @@ if [ "$QUICK" = 1 ]; then
 	ROUNDS=${BENCH_ROUNDS:-3}; DUR=${BENCH_DURATION:-1}
 	XFER_MIB=${BENCH_XFER_MIB:-100}; IDLE_N=${BENCH_IDLE:-2000}
 	WORKERS_LIST=${BENCH_WORKERS:-1}; REDIS_DUR=2
+	WS_N=${BENCH_WS:-500}; SSE_N=${BENCH_SSE:-30}
+	TLS_SECS=${BENCH_TLS_SECONDS:-1}
 else
 	ROUNDS=${BENCH_ROUNDS:-5}; DUR=${BENCH_DURATION:-2}
 	XFER_MIB=${BENCH_XFER_MIB:-1024}; IDLE_N=${BENCH_IDLE:-10000}
 	WORKERS_LIST=${BENCH_WORKERS:-"1 2"}; REDIS_DUR=4
+	WS_N=${BENCH_WS:-2000}; SSE_N=${BENCH_SSE:-50}
+	TLS_SECS=${BENCH_TLS_SECONDS:-5}
 fi
+SSE_PER_ROUND=$(((SSE_N + ROUNDS - 1) / ROUNDS))
 PIN=${BENCH_PIN:-1}
 [ "$(nproc)" -lt 2 ] && PIN=0
 XFER_BYTES=$((XFER_MIB * 1024 * 1024))
@@ -111,7 +119,7 @@ set_pinning() {
 if ! scripts/deps.sh --extra; then
 	die "missing packages (run as root, or install them)"
 fi
-for b in wrk nginx haproxy redis-server redis-cli curl taskset; do
+for b in wrk nginx haproxy redis-server redis-cli curl taskset openssl; do
 	command -v "$b" >/dev/null || PATH=$PATH:/usr/sbin
 	command -v "$b" >/dev/null || die "$b not found"
 done
@@ -125,8 +133,9 @@ mkdir -p $BUILD/bench
 # shellcheck disable=SC2046
 gcc -std=c17 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wformat=2 \
     -Wmissing-prototypes -Wstrict-prototypes -Wcast-qual -fno-common \
-    -Werror $(pkg-config --cflags libevent) -o $BUILD/bench/upstream \
-    bench/upstream.c $(pkg-config --libs libevent) ||
+    -Werror $(pkg-config --cflags libevent openssl) \
+    -o $BUILD/bench/upstream bench/upstream.c \
+    $(pkg-config --libs libevent openssl) ||
     die "bench/upstream.c does not build"
 
 # Enough descriptors for the idle scenario: the client and the proxy each
@@ -166,16 +175,27 @@ for ((i = 0; i < 50; i++)); do
 done
 redis-cli -p "$RP" PING 2>/dev/null | grep -q PONG || die "redis did not start"
 
+# One certificate for every TLS listener: bench.test and *.bench.test.
+scripts/devca.sh "$T/conf/tls" "$DOMAIN" >/dev/null 2>&1 ||
+    die "scripts/devca.sh failed"
+CRT=$T/conf/tls/$DOMAIN.crt; KEY=$T/conf/tls/$DOMAIN.key
+PEM=$T/conf/tls/$DOMAIN.pem		# HAProxy wants cert + key in one file
+(umask 077 && cat "$CRT" "$KEY" >"$PEM")
+
 SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 umask 077
 printf '%s\n' "$SECRET" >"$T/conf/dev.key"
 umask 022
 
 # --- contender configs -----------------------------------------------------
-write_drawbridge_conf() {	# workers port
+write_drawbridge_conf() {	# workers port tls-port
 	cat >"$T/conf/drawbridge-w$1.conf" <<EOF
-# Drawbridge: one listener, routing by Host, JWT on protected ports.
+# Drawbridge: routing by Host, JWT on protected ports; a TLS listener.
 listen 127.0.0.1:$2
+listen 127.0.0.1:$3 tls
+tls-cert $CRT $KEY
+# The WebSocket scenario holds more tunnels than the default 256 per sandbox.
+max-streams-per-sandbox 0
 workers $1
 domain $DOMAIN
 redis 127.0.0.1:$RP
@@ -186,7 +206,7 @@ upstream-keepalive 256
 EOF
 }
 
-write_nginx_conf() {		# workers port
+write_nginx_conf() {		# workers port tls-port
 	local d=$T/nginx/w$1
 	mkdir -p "$d"
 	cat >"$T/conf/nginx-w$1.conf" <<EOF
@@ -220,12 +240,41 @@ http {
 			proxy_set_header X-Forwarded-Proto \$scheme;
 			proxy_request_buffering off;
 		}
+		location /ws {
+			proxy_pass http://up;
+			proxy_http_version 1.1;
+			proxy_set_header Upgrade \$http_upgrade;
+			proxy_set_header Connection "upgrade";
+			proxy_set_header Host \$http_host;
+			proxy_set_header X-Forwarded-For \$remote_addr;
+		}
+		location /sse {
+			proxy_pass http://up;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header Host \$http_host;
+			proxy_set_header X-Forwarded-For \$remote_addr;
+			proxy_buffering off;
+		}
+	}
+	server {
+		listen 127.0.0.1:$3 ssl backlog=4096;
+		ssl_certificate $CRT;
+		ssl_certificate_key $KEY;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_session_cache shared:SSL:10m;
+		location / {
+			proxy_pass http://up;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header Host \$http_host;
+		}
 	}
 }
 EOF
 }
 
-write_haproxy_conf() {		# workers port jwt(0|1)
+write_haproxy_conf() {		# workers port jwt(0|1) [tls-port]
 	local f what=""
 	f=$T/conf/haproxy-w$1.cfg
 	if [ "$3" = 1 ]; then
@@ -253,6 +302,9 @@ frontend fe
 	bind 127.0.0.1:$2 backlog 4096
 	option forwardfor
 	default_backend be
+	# Event streams: without http-no-delay HAProxy sends with MSG_MORE
+	# and the kernel holds a lone SSE event for up to 200 ms.
+	use_backend be_sse if { path /sse }
 EOF
 	if [ "$3" = 1 ]; then
 		cat >>"$f" <<EOF
@@ -267,8 +319,19 @@ EOF
 	http-request deny deny_status 401 unless { var(txn.bearer),jwt_payload_query('\$.exp','int'),sub(txn.now) -m int gt 0 }
 EOF
 	fi
+	if [ -n "${4:-}" ]; then
+		cat >>"$f" <<EOF
+frontend fe_tls
+	bind 127.0.0.1:$4 ssl crt $PEM
+	option forwardfor
+	default_backend be
+EOF
+	fi
 	cat >>"$f" <<EOF
 backend be
+	server up 127.0.0.1:$UP
+backend be_sse
+	option http-no-delay
 	server up 127.0.0.1:$UP
 EOF
 }
@@ -306,7 +369,7 @@ print(jwt.encode({"sbx": "prot", "aud": "drawbridge", "iat": now,
 
 # --- contenders -------------------------------------------------------------
 CONTENDERS=(direct nginx haproxy haproxy-jwt db-public db-protected)
-declare -A PORT RSSPID HOSTHDR AUTH
+declare -A PORT RSSPID HOSTHDR AUTH TLSPORT
 TOKEN=""
 
 start_contenders() {	# workers
@@ -315,13 +378,15 @@ start_contenders() {	# workers
 	set_pinning "$w"
 	PORT[direct]=$UP; RSSPID[direct]=$UP_PID
 
-	p=$(free_port); write_nginx_conf "$w" "$p"
+	p=$(free_port); TLSPORT[nginx]=$(free_port)
+	write_nginx_conf "$w" "$p" "${TLSPORT[nginx]}"
 	"${PROXY_CPU[@]}" nginx -e "$T/logs/nginx-w$w.err" \
 	    -c "$T/conf/nginx-w$w.conf" -p "$T/nginx/w$w" \
 	    >"$T/logs/nginx-w$w.out" 2>&1 &
 	NGINX_PID=$!; PIDS+=("$NGINX_PID"); PORT[nginx]=$p
 
-	p=$(free_port); write_haproxy_conf "$w" "$p" 0
+	p=$(free_port); TLSPORT[haproxy]=$(free_port)
+	write_haproxy_conf "$w" "$p" 0 "${TLSPORT[haproxy]}"
 	"${PROXY_CPU[@]}" haproxy -db -f "$T/conf/haproxy-w$w.cfg" \
 	    >"$T/logs/haproxy-w$w.log" 2>&1 &
 	HAP_PID=$!; PIDS+=("$HAP_PID"); PORT[haproxy]=$p
@@ -331,7 +396,8 @@ start_contenders() {	# workers
 	    >"$T/logs/haproxy-jwt-w$w.log" 2>&1 &
 	HAPJ_PID=$!; PIDS+=("$HAPJ_PID"); PORT[haproxy-jwt]=$p
 
-	p=$(free_port); write_drawbridge_conf "$w" "$p"
+	p=$(free_port); TLSPORT[db-public]=$(free_port)
+	write_drawbridge_conf "$w" "$p" "${TLSPORT[db-public]}"
 	"${PROXY_CPU[@]}" $BUILD/drawbridge -c "$T/conf/drawbridge-w$w.conf" \
 	    >"$T/logs/drawbridge-w$w.log" 2>&1 &
 	DB_PID=$!; PIDS+=("$DB_PID"); PORT[db-public]=$p; PORT[db-protected]=$p
@@ -341,6 +407,10 @@ start_contenders() {	# workers
 	for c in nginx haproxy haproxy-jwt db-public; do
 		wait_http "http://127.0.0.1:${PORT[$c]}/" ||
 		    die "$c did not start (logs in $OUT/logs)"
+	done
+	for c in nginx haproxy db-public; do
+		wait_http "https://127.0.0.1:${TLSPORT[$c]}/" -k ||
+		    die "$c: no TLS listener (logs in $OUT/logs)"
 	done
 	# nginx: measure the worker, not the master (a worker per CPU at w2:
 	# the first one; all of them are summed in rss_of).
@@ -531,6 +601,92 @@ redis_run() {
 	}' "$f.stats" >>"$RAW"
 }
 
+# ws_idle_run W CONTENDER [PORT PID]: WS_N idle WebSocket tunnels, RSS
+# per tunnel.  PORT/PID override the contender's (a fresh upstream for
+# direct).
+ws_idle_run() {
+	local w=$1 c=$2 port=${3:-${PORT[$2]}} f before after pid line i
+	f=$OUT/wrk/w$w-ws-$c.txt
+	: >"$f"
+	if [ -n "${4:-}" ]; then before=$(rss_kib "$4"); else before=$(rss_of "$c"); fi
+	"${CLIENT_CPU[@]}" $PY bench/streams.py ws "$port" "$WS_N" \
+	    "${HOSTHDR[$c]}" /ws >"$f" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < 1200; i++)); do
+		grep -q '^ready' "$f" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	line=$(grep '^ready' "$f" || true)
+	[ -n "$line" ] || die "$c: WebSocket client did not finish ($f)"
+	sleep 1
+	if [ -n "${4:-}" ]; then after=$(rss_kib "$4"); else after=$(rss_of "$c"); fi
+	stop_pids "$pid"
+	set -- $line
+	[ "$3" = 0 ] || die "$c: $3 of $WS_N WebSocket tunnels failed ($f)"
+	emit "$w" ws_idle "$c" 1 bytes_per_tunnel \
+	    $(((after - before) * 1024 / WS_N))
+	echo "before_kib=$before after_kib=$after n=$WS_N" >>"$f"
+}
+
+# ws_direct W: the upstream's own memory per tunnel, on a fresh upstream
+# (the shared one has held thousands of connections by then).
+ws_direct() {
+	local pid port i
+	$BUILD/bench/upstream >"$T/up2.port" 2>>"$T/logs/upstream2.log" &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$T/up2.port" ] && break
+		sleep 0.1
+	done
+	port=$(head -n1 "$T/up2.port")
+	[ -n "$port" ] || die "second upstream did not start"
+	ws_idle_run "$1" direct "$port" "$pid"
+	stop_pids "$pid"
+}
+
+# sse_run W CONTENDER ROUND: SSE_PER_ROUND requests, first-event latency.
+sse_run() {
+	local w=$1 c=$2 r=$3 f line
+	f=$OUT/wrk/w$w-sse-$c-r$r.txt
+	"${CLIENT_CPU[@]}" $PY bench/streams.py sse "${PORT[$c]}" \
+	    "$SSE_PER_ROUND" "${HOSTHDR[$c]}" /sse >"$f" 2>&1 ||
+	    die "$c: SSE requests failed ($f)"
+	line=$(grep '^sse ' "$f" || true)
+	set -- $line
+	[ "${5:-1}" = 0 ] || die "$c: SSE requests failed ($f)"
+	emit "$w" sse "$c" "$r" first_event_us "$2"
+}
+
+# tls_run W MODE(full|resumed) CONTENDER: openssl s_time for TLS_SECS;
+# handshakes per second of wall time.  Full handshakes negotiate TLS 1.3
+# (what clients use); resumed ones TLS 1.2, because s_time never reads
+# the TLS 1.3 ticket (it arrives after the handshake) and so cannot
+# resume 1.3 sessions.
+tls_run() {
+	local w=$1 mode=$2 c=$3 f t0 t1 n reused
+	local -a opt=(-new)
+	[ "$mode" = resumed ] && opt=(-reuse -tls1_2)
+	f=$OUT/wrk/w$w-tls-$mode-$c.txt
+	t0=$(date +%s.%N)
+	"${CLIENT_CPU[@]}" openssl s_time -connect "127.0.0.1:${TLSPORT[$c]}" \
+	    "${opt[@]}" -time "$TLS_SECS" >"$f" 2>&1 ||
+	    die "$c: openssl s_time failed ($f)"
+	t1=$(date +%s.%N)
+	n=$(awk '/connections in .* real seconds/ { print $1 }' "$f" | tail -n1)
+	[ -n "$n" ] && [ "$n" -gt 0 ] || die "$c: no TLS handshakes ($f)"
+	if [ "$mode" = resumed ]; then
+		# s_time prints r per resumed session, * per full handshake
+		reused=$(tr -cd 'r' <"$f" | wc -c)
+		[ "$reused" -ge $((n * 9 / 10)) ] ||
+		    die "$c: only $reused of $n sessions resumed ($f)"
+	fi
+	emit "$w" "tls_$mode" "$c" 1 hs_per_s \
+	    "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
+}
+
 # --- the run ----------------------------------------------------------------------
 truncate -s "$XFER_BYTES" "$T/upload.bin"
 say "results in $OUT (rounds $ROUNDS x ${DUR}s, transfers ${XFER_MIB} MiB," \
@@ -547,6 +703,19 @@ for W in $WORKERS_LIST; do
 		for c in direct nginx haproxy db-public; do idle_run "$W" "$c"; done
 		say "workers $W: Redis commands per request"
 		for c in db-public db-protected; do redis_run "$W" "$c"; done
+		# Fresh processes again: freed keep-alive memory would be
+		# reused by the tunnels and hide their cost.
+		say "workers $W: $WS_N idle WebSocket tunnels (fresh processes)"
+		stop_contenders
+		start_contenders "$W"
+		ws_direct "$W"
+		for c in nginx haproxy db-public; do ws_idle_run "$W" "$c"; done
+		say "workers $W: TLS handshakes, ${TLS_SECS}s each"
+		for m in full resumed; do
+			for c in nginx haproxy db-public; do
+				tls_run "$W" "$m" "$c"
+			done
+		done
 		LEVELS="1 50 256"
 	else
 		LEVELS="50 256"
@@ -559,6 +728,10 @@ for W in $WORKERS_LIST; do
 			done
 		done
 		[ "$first" = 1 ] || continue
+		say "workers $W: round $r/$ROUNDS: SSE first event"
+		for c in direct nginx haproxy db-public; do
+			sse_run "$W" "$c" "$r"
+		done
 		for d in download upload; do
 			say "workers $W: round $r/$ROUNDS: $d ${XFER_MIB} MiB"
 			for c in direct nginx haproxy db-public; do
@@ -573,7 +746,8 @@ done
 # --- report ------------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - START_TIME))
 STAMP=$STAMP QUICK=$QUICK ROUNDS=$ROUNDS DUR=$DUR XFER_MIB=$XFER_MIB \
-IDLE_N=$IDLE_N WORKERS_LIST=$WORKERS_LIST PIN=$PIN ELAPSED=$ELAPSED \
+IDLE_N=$IDLE_N WS_N=$WS_N SSE_N=$((SSE_PER_ROUND * ROUNDS)) \
+TLS_SECS=$TLS_SECS WORKERS_LIST=$WORKERS_LIST PIN=$PIN ELAPSED=$ELAPSED \
 NGINX_V=$(nginx -v 2>&1) HAPROXY_V=$(haproxy -v | head -n1) \
 WRK_V=$(wrk -v 2>&1 | head -n1 || true) GIT_REV=$(git rev-parse --short HEAD) \
 $PY -c 'import json, os, platform
@@ -581,6 +755,8 @@ e = os.environ
 print(json.dumps({"timestamp": e["STAMP"], "quick": e["QUICK"] == "1",
     "rounds": int(e["ROUNDS"]), "duration_s": int(e["DUR"]),
     "transfer_mib": int(e["XFER_MIB"]), "idle_connections": int(e["IDLE_N"]),
+    "websocket_tunnels": int(e["WS_N"]), "sse_requests": int(e["SSE_N"]),
+    "tls_seconds": int(e["TLS_SECS"]),
     "workers": e["WORKERS_LIST"].split(),
     "pinning": "proxies CPU 0, clients CPU 1 (workers 1)"
         if e["PIN"] == "1" else "none",
