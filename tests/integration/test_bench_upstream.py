@@ -142,8 +142,12 @@ def test_keepalive_200_gets_one_upstream_conn(world, proxy, upstream, bup):
 		s.close()
 	# after - before: the 199 proxied requests plus our own /stats call
 	assert after["requests"] - before["requests"] == 199 + 1, (before, after)
-	# no new upstream connection since request 1 (just our /stats conn)
-	assert after["accepted"] - before["accepted"] == 1, (before, after)
+	# no new upstream connection since request 1 beyond our own /stats
+	# one, save at most one more: the module's proxy is shared with other
+	# tests, and a route flush they cause (a Redis restart resubscribes
+	# and flushes) gives the route a new generation, hence a new pooled
+	# connection.  199 requests must still ride on pooled connections.
+	assert after["accepted"] - before["accepted"] <= 2, (before, after)
 
 
 @pytest.mark.slow
