@@ -1739,13 +1739,17 @@ session_flush_bev(struct bufferevent *bev, int tls)
 	return 1;
 }
 
-/* Flush both sides of s; run awaited drain handlers.  May close s. */
+/*
+ * Flush both sides of s and run awaited drain handlers, until neither
+ * side drains with a handler waiting.  Terminates: a handler only moves
+ * what is already buffered (reads stay with the event loop).  On return
+ * each side is either empty or has EV_WRITE on, so libevent's write
+ * callback takes over.  May close s.
+ */
 static void
 session_flush(struct session *s)
 {
-	int	 rounds;
-
-	for (rounds = 0; rounds < 8; rounds++) {
+	for (;;) {
 		if (session_flush_bev(s->bev, s->tls) && s->wait_client) {
 			if (session_client_drained(s) == -1)
 				return;
