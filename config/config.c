@@ -730,6 +730,15 @@ conf_h_access_log(struct conf_ctx *c, const struct conf_keyword *kw,
 }
 
 static int
+conf_h_upstream_ca(struct conf_ctx *c, const struct conf_keyword *kw,
+    char **av, int ac)
+{
+	(void)ac;
+	return conf_string(c, kw->name, av[0], c->conf->upstream_ca,
+	    sizeof(c->conf->upstream_ca));
+}
+
+static int
 conf_h_redis_auth(struct conf_ctx *c, const struct conf_keyword *kw,
     char **av, int ac)
 {
@@ -975,6 +984,7 @@ static const struct conf_keyword conf_keywords[] = {
 	{ "upstream-idle-timeout", 1, 1, 1, conf_h_duration,
 	    OFF(upstream_idle_timeout_ms), 10, MS_DAY },
 	{ "access-log", 1, 1, 1, conf_h_access_log, 0, 0, 0 },
+	{ "upstream-ca", 1, 1, 1, conf_h_upstream_ca, 0, 0, 0 },
 	{ "timeout-stream-idle", 1, 1, 1, conf_h_duration,
 	    OFF(timeout_stream_idle_ms), 10, 7 * MS_DAY },
 	{ "max-streams-per-sandbox", 1, 1, 1, conf_h_count,

@@ -126,6 +126,8 @@ struct config {
 	uint64_t	 buffer_bytes;		/* per-direction high watermark */
 	uint64_t	 upstream_keepalive;	/* idle conns kept per target */
 	uint64_t	 upstream_idle_timeout_ms;
+	char		 upstream_ca[256];	/* CA file for "tls": true routes;
+					 * "" = the system's CAs */
 
 	char		 access_log[256];	/* "stderr", "off" or a path */
 

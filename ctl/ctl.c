@@ -44,7 +44,7 @@ static const char ctl_usage_text[] =
 "                     [--expose PORT[:public|:auth]]...\n"
 "                     [--status active|paused|starting|closed]\n"
 "                     [--revoke-before EPOCH|now] [--team T] [--region R]\n"
-"                     [--inject NAME:VALUE]\n"
+"                     [--inject NAME:VALUE] [--tls] [--tls-name NAME]\n"
 "       drawbridgectl [-c FILE] route get ID\n"
 "       drawbridgectl [-c FILE] route del ID\n"
 "       drawbridgectl [-c FILE] route list\n"
@@ -310,6 +310,13 @@ ctl_parse_put(struct ctl_args *a, int argc, char **argv, int i)
 		} else if ((v = ctl_flag(argc, argv, &i, "--inject")) != NULL) {
 			ctl_once(&a->have_inject, "--inject");
 			ctl_inject(r, v);
+		} else if (strcmp(argv[i], "--tls") == 0) {
+			r->upstream_tls = 1;
+		} else if ((v = ctl_flag(argc, argv, &i, "--tls-name")) !=
+		    NULL) {
+			r->upstream_tls = 1;
+			ctl_text("--tls-name", v, r->tls_name,
+			    sizeof(r->tls_name));
 		} else
 			ctl_usage("route put: unknown argument \"%s\"",
 			    argv[i]);

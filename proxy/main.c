@@ -181,6 +181,7 @@ main(int argc, char *argv[])
 	struct worker *workers = NULL;
 	struct event *tick = NULL;
 	struct tls *tls = NULL;
+	SSL_CTX	*tls_client = NULL;
 	struct admin *admin = NULL;
 	struct streams *streams = NULL;
 	struct event_base *base = NULL;
@@ -256,6 +257,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	if ((tls_client = tls_client_ctx_new(conf, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	nw = config_workers(conf);
 	nl = conf->nlisten;
 	if ((fds = calloc((size_t)nw * nl, sizeof(*fds))) == NULL ||
@@ -273,7 +279,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < nw; i++) {
 		if (worker_init(&workers[i], i, conf, &fds[i * nl], nl,
-		    access, streams, tls) == -1)
+		    access, streams, tls, tls_client) == -1)
 			goto done;
 		/* The worker's listeners own the fds now. */
 		for (l = 0; l < nl; l++)
@@ -337,6 +343,7 @@ main(int argc, char *argv[])
 	if (access != NULL && access != stderr)
 		fclose(access);
 	tls_free(tls);
+	SSL_CTX_free(tls_client);
 	if (ms.nconfs == 0)
 		config_free(conf);
 	for (l = 0; l < ms.nconfs; l++)

@@ -179,6 +179,8 @@ struct upkey {
 	uint64_t	 generation;
 	char		 ip[ROUTE_MAX_TARGET];
 	uint16_t	 port;
+	int		 tls;		/* TLS toward the sandbox */
+	char		 tls_name[ROUTE_MAX_TLS_NAME];
 };
 /* An idle connection for key, or NULL. Caller owns it afterwards. */
 struct upconn	*pool_take(struct pool *, const struct upkey *);
@@ -191,6 +193,7 @@ struct upconn	*upconn_connect(struct worker *, const struct upkey *);
 void		 upconn_free(struct upconn *);
 struct bufferevent *upconn_bev(struct upconn *);
 int		 upconn_reused(const struct upconn *);
+int		 upconn_tls(const struct upconn *);
 const struct upkey *upconn_key(const struct upconn *);
 
 /* session.c */
@@ -377,6 +380,7 @@ struct worker {
 	struct pool	*pool;
 	struct streams	*streams;	/* shared by all workers */
 	struct tls	*tls;		/* shared; NULL without tls */
+	SSL_CTX		*tls_client;	/* shared: "tls": true routes */
 	const struct config *next_conf;	/* handed over by reload */
 	struct evbuffer	*scratch;	/* chunk coalescing; empty between
 					 * calls */
@@ -390,7 +394,8 @@ struct worker {
 };
 
 int		 worker_init(struct worker *, unsigned, const struct config *,
-		    const int *, size_t, FILE *, struct streams *, struct tls *);
+		    const int *, size_t, FILE *, struct streams *, struct tls *,
+		    SSL_CTX *);
 /* Hand a new config to the worker (from the main thread). */
 void		 worker_reload(struct worker *, const struct config *);
 int		 worker_start(struct worker *);

@@ -960,6 +960,8 @@ session_routed(struct session *s)
 	str_lcpy(s->key.ip, r->target, sizeof(s->key.ip));
 	s->key.port = port != 0 ? port : r->runtime_port;
 	s->key.generation = r->generation;
+	s->key.tls = r->upstream_tls;
+	str_lcpy(s->key.tls_name, r->tls_name, sizeof(s->key.tls_name));
 
 	if (s->upgrade != NULL) {
 		if (streams_acquire(s->w->streams, s->hr.sandbox,
@@ -1492,7 +1494,7 @@ session_tunnel_eof(struct session *s, int from_up)
 	if (s->eof_up && s->eof_client) {
 		/* Last bytes out (best effort), then both sides are done. */
 		(void)session_flush_bev(s->bev, s->tls);
-		(void)session_flush_bev(ub, 0);
+		(void)session_flush_bev(ub, upconn_tls(s->up));
 		s->status = 101;
 		session_set_reason(s, NULL, "ok");
 		session_log(s);
@@ -1756,7 +1758,8 @@ session_flush(struct session *s)
 			continue;
 		}
 		if (s->up != NULL && s->state != S_CONNECT &&
-		    session_flush_bev(upconn_bev(s->up), 0) && s->wait_up) {
+		    session_flush_bev(upconn_bev(s->up), upconn_tls(s->up)) &&
+		    s->wait_up) {
 			if (session_up_drained(s) == -1)
 				return;
 			continue;
@@ -1864,7 +1867,7 @@ session_up_readcb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	session_mark(s);
-	session_fill(s, bev, 0);
+	session_fill(s, bev, upconn_tls(s->up));
 	if (s->state == S_TUNNEL) {
 		(void)session_tunnel_relay(s, 1);
 		return;

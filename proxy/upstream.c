@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "common/common.h"
@@ -58,7 +59,8 @@ static int
 upkey_eq(const struct upkey *a, const struct upkey *b)
 {
 	return a->port == b->port && a->generation == b->generation &&
-	    strcmp(a->sandbox, b->sandbox) == 0 && strcmp(a->ip, b->ip) == 0;
+	    a->tls == b->tls && strcmp(a->sandbox, b->sandbox) == 0 &&
+	    strcmp(a->ip, b->ip) == 0 && strcmp(a->tls_name, b->tls_name) == 0;
 }
 
 struct pool *
@@ -207,7 +209,20 @@ upconn_connect(struct worker *w, const struct upkey *k)
 	u->w = w;
 	u->key = *k;
 	u->hash = upkey_hash(k);
-	u->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (k->tls) {
+		SSL	*ssl = tls_client_ssl(w->tls_client, k->tls_name, k->ip);
+
+		if (ssl == NULL)
+			goto fail;
+		u->bev = bufferevent_openssl_socket_new(w->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+		if (u->bev == NULL) {
+			SSL_free(ssl);
+			goto fail;
+		}
+	} else
+		u->bev = bufferevent_socket_new(w->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (u->bev == NULL)
 		goto fail;
 	/* The write timeout doubles as the connect timeout. */
@@ -245,6 +260,12 @@ int
 upconn_reused(const struct upconn *u)
 {
 	return u->reused;
+}
+
+int
+upconn_tls(const struct upconn *u)
+{
+	return u->key.tls;
 }
 
 const struct upkey *

@@ -211,7 +211,7 @@ worker_reload(struct worker *w, const struct config *conf)
 int
 worker_init(struct worker *w, unsigned id, const struct config *conf,
     const int *fds, size_t nfds, FILE *access, struct streams *streams,
-    struct tls *tls)
+    struct tls *tls, SSL_CTX *tls_client)
 {
 	struct event_config *cfg;
 	size_t	 i;
@@ -223,6 +223,7 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 	w->access = access;
 	w->streams = streams;
 	w->tls = tls;
+	w->tls_client = tls_client;
 	TAILQ_INIT(&w->sessions);
 	TAILQ_INIT(&w->dirty);
 	w->max_sessions = conf->max_connections / (n ? n : 1);

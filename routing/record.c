@@ -254,6 +254,35 @@ record_parse_ports(json_t *ports, struct route *out, char *err,
 	return 0;
 }
 
+/* tls_name: a DNS name (letters, digits, '-', '.') to verify the
+ * sandbox's certificate against. */
+static int
+record_tls_name(json_t *v, struct route *out, char *err, size_t errlen)
+{
+	const char *s;
+	size_t	 len, i;
+
+	if (!json_is_string(v) || (len = json_string_length(v)) == 0 ||
+	    len >= sizeof(out->tls_name)) {
+		record_err(err, errlen, "%s: not a host name", "tls_name");
+		return -1;
+	}
+	s = json_string_value(v);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.')) {
+			record_err(err, errlen, "%s: not a host name",
+			    "tls_name");
+			return -1;
+		}
+	}
+	memcpy(out->tls_name, s, len);
+	out->tls_name[len] = '\0';
+	return 0;
+}
+
 static int
 record_parse_inject(json_t *inj, struct route *out, char *err, size_t errlen)
 {
@@ -401,6 +430,17 @@ route_record_parse(const char *json, size_t len, const char *id,
 	    record_parse_inject(v, out, err, errlen) == -1)
 		goto fail;
 
+	if ((v = json_object_get(root, "tls")) != NULL) {
+		if (!json_is_boolean(v)) {
+			record_err(err, errlen, "%s: not a boolean", "tls");
+			goto fail;
+		}
+		out->upstream_tls = json_is_true(v);
+	}
+	if ((v = json_object_get(root, "tls_name")) != NULL &&
+	    record_tls_name(v, out, err, errlen) == -1)
+		goto fail;
+
 	json_decref(root);
 	return 0;
 fail:
@@ -466,6 +506,11 @@ record_build(const struct route *r)
 		bad |= json_object_set_new(o, "inject", inj);
 		inj = NULL;
 	}
+	if (r->upstream_tls)
+		bad |= json_object_set_new(o, "tls", json_true());
+	if (r->tls_name[0] != '\0')
+		bad |= json_object_set_new(o, "tls_name",
+		    json_string(r->tls_name));
 	if (bad)
 		goto fail;
 	return o;

@@ -24,6 +24,7 @@ struct event_base;
 #define ROUTE_MAX_TARGET	64	/* IP literal */
 #define ROUTE_MAX_META		64	/* team, region */
 #define ROUTE_MAX_HDR_NAME	64
+#define ROUTE_MAX_TLS_NAME	254
 #define ROUTE_MAX_HDR_VALUE	512
 #define ROUTE_MAX_RECORD	16384	/* bytes of JSON we accept from Redis */
 #define ROUTE_RUNTIME_PORT	4001	/* default runtime port */
@@ -99,6 +100,9 @@ struct route {
 	int64_t		 revoked_before;	/* tokens with iat < this: 401 */
 	char		 team[ROUTE_MAX_META];
 	char		 region[ROUTE_MAX_META];
+	int		 upstream_tls;	/* "tls": true: TLS to the sandbox */
+	char		 tls_name[ROUTE_MAX_TLS_NAME];	/* name to verify;
+					 * "" = the target address */
 	char		 inject_name[ROUTE_MAX_HDR_NAME];	/* "" = none */
 	char		 inject_value[ROUTE_MAX_HDR_VALUE];
 };

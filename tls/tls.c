@@ -983,3 +983,57 @@ tls_check(const struct config *conf, char *err, size_t errlen, char *warn,
 	tls_table_put(t);
 	return 0;
 }
+
+/* ---- the client side (TLS toward a sandbox) ---- */
+
+SSL_CTX *
+tls_client_ctx_new(const struct config *conf, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	char	 path[1024];
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "upstream TLS: SSL_CTX_new failed");
+		return NULL;
+	}
+	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (conf->upstream_ca[0] != '\0') {
+		if (tls_path(conf->path, conf->upstream_ca, path,
+		    sizeof(path)) == -1 ||
+		    SSL_CTX_load_verify_locations(ctx, path, NULL) != 1) {
+			snprintf(err, errlen, "%s: upstream-ca %s: cannot load "
+			    "the CA certificates", conf->path,
+			    conf->upstream_ca);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		snprintf(err, errlen, "upstream TLS: no system CA store");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+SSL *
+tls_client_ssl(SSL_CTX *ctx, const char *name, const char *ip)
+{
+	SSL	*ssl;
+
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	if (name != NULL && name[0] != '\0') {
+		if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+		    SSL_set1_host(ssl, name) != 1)
+			goto fail;
+	} else if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+	    ip) != 1)
+		goto fail;
+	return ssl;
+ fail:
+	SSL_free(ssl);
+	return NULL;
+}

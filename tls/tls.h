@@ -48,4 +48,14 @@ void		 tls_tick(struct tls *, time_t);
 int		 tls_check(const struct config *, char *, size_t, char *,
 		    size_t);
 
+/*
+ * The client side, for routes with "tls": true: one SSL_CTX (TLS 1.2+,
+ * peer verified against upstream-ca, or the system's CAs when unset).
+ * Returns NULL with the error in err.  Shared by all workers.
+ */
+SSL_CTX		*tls_client_ctx_new(const struct config *, char *, size_t);
+/* An SSL for one upstream connection: SNI and verification against name
+ * (a DNS name) or, with name NULL or "", the address ip. */
+SSL		*tls_client_ssl(SSL_CTX *, const char *, const char *);
+
 #endif /* DB_TLS_H */

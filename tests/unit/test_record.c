@@ -123,6 +123,9 @@ static const struct gcase good_cases[] = {
 	{ "unknown inject field ignored", WITH("\"inject\":{\"name\":\"X-A\","
 	    "\"value\":\"b\",\"flags\":3}"), NULL, 0, 0 },
 	{ "empty ports", WITH("\"ports\":{}"), NULL, 0, 0 },
+	{ "upstream tls with a name", WITH("\"tls\":true,\"tls_name\":"
+	    "\"sbx.tls.test\""), NULL, 0, 0 },
+	{ "upstream tls off", WITH("\"tls\":false"), NULL, 0, 0 },
 	{ "empty team", WITH("\"team\":\"\""), NULL, 0, 0 },
 	{ "team of 63", WITH("\"team\":\"" "0123456789012345678901234567890"
 	    "12345678901234567890123456789012\""), NULL, 0, 0 },
@@ -173,6 +176,9 @@ struct bcase {
 static const struct bcase bad_cases[] = {
 	/* Not a v1 record at all. */
 	{ "empty", "" },
+	{ "tls not a boolean", WITH("\"tls\":1") },
+	{ "tls_name with a space", WITH("\"tls\":true,\"tls_name\":\"a b\"") },
+	{ "tls_name empty", WITH("\"tls_name\":\"\"") },
 	{ "not json", "hello" },
 	{ "truncated", "{\"v\":1,\"target\":\"10.0.0.7\"" },
 	{ "array", "[1]" },
