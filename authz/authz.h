@@ -194,6 +194,10 @@ enum cookie_rc {
 /* Verify a cookie value for canonical host at time now. */
 enum cookie_rc	 cookie_verify(const struct config *, const char *, size_t,
 		    const char *, time_t);
+/* The same, also giving the cookie's expiry on COOKIE_OK (exp may be
+ * NULL). */
+enum cookie_rc	 cookie_check(const struct config *, const char *, size_t,
+		    const char *, time_t, int64_t *);
 const char	*cookie_code(enum cookie_rc);
 /*
  * In a Cookie header value hdr[0..len): find our cookie (returns 1 and

@@ -186,6 +186,13 @@ enum cookie_rc
 cookie_verify(const struct config *conf, const char *v, size_t len,
     const char *host, time_t now)
 {
+	return cookie_check(conf, v, len, host, now, NULL);
+}
+
+enum cookie_rc
+cookie_check(const struct config *conf, const char *v, size_t len,
+    const char *host, time_t now, int64_t *expp)
+{
 	const struct conf_jwt_key *k = NULL;
 	const char	*ver, *kid, *exp, *mac;
 	size_t		 verlen, kidlen, explen, maclen, pos = 0, i;
@@ -233,6 +240,8 @@ cookie_verify(const struct config *conf, const char *v, size_t len,
 		return COOKIE_BAD_SIGNATURE;
 	if ((int64_t)e <= (int64_t)now)
 		return COOKIE_EXPIRED;
+	if (expp != NULL)
+		*expp = (int64_t)e;
 	return COOKIE_OK;
 }
 

@@ -384,6 +384,8 @@ struct worker {
 	const struct config *next_conf;	/* handed over by reload */
 	struct evbuffer	*scratch;	/* chunk coalescing; empty between
 					 * calls */
+	struct http1_response *resp;	/* a response head being parsed;
+					 * valid within one call only */
 	FILE		*access;	/* NULL: off */
 	uint64_t	 max_sessions;
 	uint64_t	 reqseq;

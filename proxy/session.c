@@ -546,21 +546,6 @@ session_bearer(const struct http1_request *req, const char **tok,
 	return 0;
 }
 
-/* The expiry field of a verified cookie value "v1.<kid>.<exp>.<mac>". */
-static int64_t
-session_cookie_exp(const char *v, size_t len)
-{
-	const char *a, *b;
-	uint64_t exp;
-
-	if ((a = memchr(v, '.', len)) == NULL ||
-	    (a = memchr(a + 1, '.', len - (size_t)(a + 1 - v))) == NULL ||
-	    (b = memchr(a + 1, '.', len - (size_t)(a + 1 - v))) == NULL ||
-	    str_parse_u64(a + 1, (size_t)(b - a - 1), INT64_MAX, &exp) == -1)
-		return 0;
-	return (int64_t)exp;
-}
-
 /*
  * Our session cookie as the credential (browser access): bound to the
  * canonical host, so a cookie made for one sandbox port is worthless on
@@ -604,7 +589,8 @@ session_cookie(struct session *s)
 		s->cred.tok = AUTHZ_TOK_MALFORMED;
 		return;
 	}
-	rc = cookie_verify(s->conf, v, vlen, s->hr.host, time(NULL));
+	rc = cookie_check(s->conf, v, vlen, s->hr.host, time(NULL),
+	    &s->cred.claims.exp);
 	if (rc != COOKIE_OK) {
 		s->cred.tok = rc == COOKIE_EXPIRED ? AUTHZ_TOK_EXPIRED :
 		    rc == COOKIE_BAD_SIGNATURE ? AUTHZ_TOK_BAD_SIGNATURE :
@@ -615,7 +601,6 @@ session_cookie(struct session *s)
 	s->cred.tok = AUTHZ_TOK_OK;
 	str_lcpy(s->cred.claims.sbx, s->hr.sandbox, sizeof(s->cred.claims.sbx));
 	s->cred.claims.port = 0;
-	s->cred.claims.exp = session_cookie_exp(v, vlen);
 	s->cred.claims.iat = s->cred.claims.exp -
 	    (int64_t)(s->conf->cookie_ttl_ms / 1000);
 }
@@ -1217,22 +1202,19 @@ session_read_response(struct session *s)
 	n = DB_MIN(len, lim.max_head + 1);
 	if ((p = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
 		return session_upstream_failed(s, PERR_INTERNAL);
-	if ((resp = malloc(sizeof(*resp))) == NULL)
-		return session_upstream_failed(s, PERR_INTERNAL);
+	/* The parse lives only within this call: use the worker's. */
+	resp = s->w->resp;
 	rc = http1_parse_response((const char *)p, n, &lim, resp);
 	if (rc == HTTP1_INCOMPLETE) {
-		free(resp);
 		return 0;
 	}
 	if (rc == HTTP1_ERR) {
-		free(resp);
 		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
 	}
 	s->resp_bytes += resp->headlen;
 	if (resp->status < 200 && resp->status != 101) {
 		/* Interim responses are ours to absorb (we sent any 100). */
 		evbuffer_drain(in, resp->headlen);
-		free(resp);
 		if (++s->resp_n1xx > SESSION_MAX_1XX)
 			return session_upstream_failed(s,
 			    PERR_UPSTREAM_BAD_RESPONSE);
@@ -1240,7 +1222,6 @@ session_read_response(struct session *s)
 	}
 	if (resp->status == 101 && (s->upgrade == NULL ||
 	    (s->req->upgrade_websocket && !session_ws_response(s, resp)))) {
-		free(resp);
 		return session_upstream_failed(s, PERR_UPSTREAM_BAD_RESPONSE);
 	}
 
@@ -1252,8 +1233,7 @@ session_read_response(struct session *s)
 	if (session_is_event_stream(resp) && !s->stream) {
 		if (streams_acquire(s->w->streams, s->hr.sandbox,
 		    s->conf->max_streams_per_sandbox) == -1) {
-			free(resp);
-			s->up_keepalive = 0;
+				s->up_keepalive = 0;
 			return session_reply(s, PERR_TOO_MANY_STREAMS, NULL);
 		}
 		s->stream = 1;
@@ -1308,7 +1288,6 @@ session_read_response(struct session *s)
 	s->resp_started = 1;
 	session_set_reason(s, NULL, "ok");
 	evbuffer_drain(in, resp->headlen);
-	free(resp);
 
 	if (s->status == 101)
 		return session_tunnel_start(s);

@@ -276,7 +276,8 @@ worker_init(struct worker *w, unsigned id, const struct config *conf,
 		evtimer_add(w->resume_ev, &tv);
 	}
 	if ((w->pool = pool_new(w)) == NULL ||
-	    (w->scratch = evbuffer_new()) == NULL)
+	    (w->scratch = evbuffer_new()) == NULL ||
+	    (w->resp = malloc(sizeof(*w->resp))) == NULL)
 		goto fail;
 	return 0;
  fail:
@@ -338,6 +339,8 @@ worker_cleanup(struct worker *w)
 	if (w->scratch != NULL)
 		evbuffer_free(w->scratch);
 	w->scratch = NULL;
+	free(w->resp);
+	w->resp = NULL;
 	if (w->resume_ev != NULL)
 		event_free(w->resume_ev);
 	if (w->notify_ev != NULL)
